@@ -1,0 +1,25 @@
+"""The study store: the only code that touches SQL.
+
+One Store per thread or process; each opens its own connection to the same file
+(WAL lets a reader and a writer work at once).
+"""
+
+from __future__ import annotations
+
+from study.store.anonymity import AnonymityMixin
+from study.store.codebook import CodebookMixin
+from study.store.core import Transaction
+from study.store.interviews import InterviewsMixin
+from study.store.jobs import JobsMixin
+from study.store.notes import NotesMixin
+from study.store.participants import ParticipantsMixin
+from study.store.schema import CURRENT_VERSION
+
+
+class Store(
+    ParticipantsMixin, InterviewsMixin, CodebookMixin, NotesMixin, AnonymityMixin, JobsMixin
+):
+    """All reads and writes of one study database."""
+
+
+__all__ = ["CURRENT_VERSION", "Store", "Transaction"]
