@@ -23,6 +23,11 @@ def check_header(path: Path) -> None:
         )
 
 
+def word_count(text: str | None) -> int:
+    """Words as a reader counts them: runs of non-space, whatever the spacing."""
+    return len(text.split()) if text else 0
+
+
 def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """Open (or create) the database with WAL, foreign keys and a busy timeout,
     migrated to the current schema. Raises a StudyError the user can act on."""
@@ -32,6 +37,7 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     if exists:
         check_header(path)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.create_function("word_count", 1, word_count, deterministic=True)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")

@@ -46,6 +46,11 @@ class Transaction:
     def remove(self, kind: str, id_: int) -> None:
         self.removed.append((kind, id_))
 
+    def merge(self, inner: Transaction) -> None:
+        self.added += inner.added
+        self.updated += inner.updated
+        self.removed += inner.removed
+
     def changes(self) -> Changes:
         return Changes(tuple(self.added), tuple(self.updated), tuple(self.removed))
 
@@ -90,11 +95,9 @@ class StoreCore:
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
-        """One atomic write. Nested calls join the outer transaction; listeners hear
-        about the whole of it once, after commit."""
-        if self._tx is not None:
-            yield self._tx
-            return
+        """One atomic write. A nested call is a savepoint inside the outer transaction:
+        its Changes are its own, and listeners hear about the whole once, after commit."""
+        parent = self._tx
         tx = Transaction()
         self._tx = tx
         try:
@@ -103,7 +106,10 @@ class StoreCore:
         except sqlite3.IntegrityError as e:
             raise StudyError(f"That change breaks a rule of the study data: {e}.") from e
         finally:
-            self._tx = None
+            self._tx = parent
+        if parent is not None:
+            parent.merge(tx)
+            return
         changes = tx.changes()
         if changes:
             for listener in list(self._listeners):

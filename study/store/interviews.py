@@ -132,8 +132,8 @@ class InterviewsMixin(StoreCore):
             SELECT i.*, coalesce(p.code, '') AS participant_code,
                    coalesce(m.filename, '') AS media_filename,
                    (SELECT count(*) FROM segments s WHERE s.interview_id = i.id) AS segment_count,
-                   (SELECT coalesce(sum(length(s.text) - length(replace(s.text, ' ', '')) + 1), 0)
-                      FROM segments s WHERE s.interview_id = i.id AND s.text != '') AS word_count,
+                   (SELECT coalesce(sum(word_count(s.text)), 0)
+                      FROM segments s WHERE s.interview_id = i.id) AS word_count,
                    (SELECT count(*) FROM codings c WHERE c.interview_id = i.id) AS coding_count
             FROM interviews i
             LEFT JOIN participants p ON p.id = i.participant_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 from study.errors import InUseError, ValidationError
 from study.model import AttributeDef, AttributeType, AttributeValue, Changes, Participant
@@ -26,8 +27,12 @@ def encode_value(kind: AttributeType, value: AttributeValue) -> str | None:
                 number = float(str(value).replace(",", "").strip())
             except ValueError:
                 raise ValidationError(f"{value!r} is not a number.") from None
+            if not math.isfinite(number):
+                raise ValidationError(f"{value!r} is not a number.")
             return repr(number)
         case AttributeType.DATE:
+            if isinstance(value, dt.datetime):
+                return value.date().isoformat()
             if isinstance(value, dt.date):
                 return value.isoformat()
             try:

@@ -1,0 +1,86 @@
+"""A table model over the interviews list (no transcript text is loaded for it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Slot,
+)
+
+from gui.format import clock
+from study.model import Changes, InterviewSummary
+from study.store import Store
+
+Index = QModelIndex | QPersistentModelIndex
+INTERVIEW_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+COLUMNS = ("Participant", "Title", "Date", "Length", "Status", "Words", "Codings", "Audio")
+WATCHED = frozenset({"interview", "participant", "segment", "coding", "media"})
+
+
+class InterviewsModel(QAbstractTableModel):
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._rows: list[InterviewSummary] = []
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._rows = self._store.interview_summaries()
+        self.endResetModel()
+
+    @Slot(object)
+    def on_changed(self, changes: Changes) -> None:
+        if changes.kinds() & WATCHED:
+            self.reload()
+
+    def summary(self, row: int) -> InterviewSummary:
+        return self._rows[row]
+
+    def row_of(self, interview_id: int) -> int:
+        for row, s in enumerate(self._rows):
+            if s.interview.id == interview_id:
+                return row
+        return -1
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        s = self._rows[index.row()]
+        if role == INTERVIEW_ID_ROLE:
+            return s.interview.id
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (3, 5, 6):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 7 and s.media_filename:
+            return f"media/{s.media_filename}"
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        i = s.interview
+        return (
+            s.participant_code or "—",
+            i.title,
+            i.date.isoformat() if i.date else "",
+            clock(i.duration_ms) if i.duration_ms else "",
+            i.status.value.capitalize(),
+            f"{s.word_count:,}",
+            str(s.coding_count),
+            "Yes" if s.media_filename else "No",
+        )[index.column()]

@@ -1,0 +1,307 @@
+"""The main window: a welcome page when no study is open, otherwise the study navigator
+(participants, interviews, codebook and themes) beside the page it selects."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.codebook_view import CodebookView
+from gui.errors import show_error
+from gui.interviews_view import InterviewsView
+from gui.participants_view import ParticipantsView
+from gui.settings import Settings
+from gui.study_signals import StudySignals
+from gui.undo import set_error_reporter
+from study import __version__
+from study.errors import StudyError
+from study.folder import SUFFIX, Study, create_study, open_study
+
+SECTIONS = ("Participants", "Interviews", "Codebook and themes")
+
+
+class WelcomePage(QWidget):
+    """What the researcher sees with no study open: start one, open one, or try the demo."""
+
+    open_path = Signal(Path)
+
+    def __init__(self, actions: list[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel("<h2>Verbatim</h2><p>Interview studies, offline: transcribe, "
+                       "anonymise, code and compare, on this computer only.</p>")
+        title.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        for action in actions:
+            button = QPushButton(action.text().replace("&", "").rstrip("…") + "…")
+            button.clicked.connect(action.trigger)
+            layout.addWidget(button)
+        layout.addWidget(QLabel("Recent studies:"))
+        self.recent = QListWidget()
+        self.recent.setObjectName("recentList")
+        self.recent.itemActivated.connect(
+            lambda item: self.open_path.emit(Path(item.data(Qt.ItemDataRole.UserRole))))
+        layout.addWidget(self.recent)
+
+    def set_recent(self, paths: list[Path]) -> None:
+        self.recent.clear()
+        for p in paths:
+            item = QListWidgetItem(f"{p.name.removesuffix(SUFFIX)}  —  {p.parent}")
+            item.setData(Qt.ItemDataRole.UserRole, str(p))
+            self.recent.addItem(item)
+
+
+class StudyWorkspace(QWidget):
+    """The pages of one open study, built over its store."""
+
+    def __init__(self, study: Study, stack: QUndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.study = study
+        self.signals = StudySignals(study.store, self)
+        self.participants = ParticipantsView(study.store, stack)
+        self.interviews = InterviewsView(study.store)
+        self.codebook = CodebookView(study.store)
+        for receiver in (self.participants.model.on_changed, self.interviews.model.on_changed,
+                         self.interviews.transcript.on_changed, self.codebook.on_changed):
+            self.signals.changed.connect(receiver)
+        self.navigator = QListWidget()
+        self.navigator.setObjectName("navigator")
+        self.navigator.addItems(list(SECTIONS))
+        self.navigator.setMaximumWidth(200)
+        self.pages = QStackedWidget()
+        for page in (self.participants, self.interviews, self.codebook):
+            self.pages.addWidget(page)
+        self.navigator.currentRowChanged.connect(self.pages.setCurrentIndex)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.navigator)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([170, 1000])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.navigator.setCurrentRow(0)
+
+    def show_section(self, index: int) -> None:
+        self.navigator.setCurrentRow(index)
+
+    def detach(self) -> None:
+        self.signals.detach()
+
+
+class MainWindow(QMainWindow):
+    study_opened = Signal()
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.study: Study | None = None
+        self.workspace: StudyWorkspace | None = None
+        self.is_demo = False
+        self._demo_dirs: list[tempfile.TemporaryDirectory[str]] = []
+        self.undo_stack = QUndoStack(self)
+        set_error_reporter(self._report_undo_error)
+        self._build_actions()
+        self._build_menus()
+        self.welcome = WelcomePage([self.new_action, self.open_action, self.demo_action])
+        self.welcome.open_path.connect(self.open_study)
+        self.central = QStackedWidget()
+        self.central.addWidget(self.welcome)
+        self.setCentralWidget(self.central)
+        self.statusBar()
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1100, 720)
+        self._refresh()
+
+    # --- actions and menus -----------------------------------------------------------------
+
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action("&New study…", self.new_study_dialog,
+                                       QKeySequence.StandardKey.New)
+        self.open_action = self._action("&Open study…", self.open_study_dialog,
+                                        QKeySequence.StandardKey.Open)
+        self.demo_action = self._action("Open &demo study", self.open_demo)
+        self.close_action = self._action("&Close study", self.close_study,
+                                         QKeySequence.StandardKey.Close)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo),
+                                       QKeySequence("Ctrl+Y")])
+        self.section_actions = [
+            self._action(f"&{n + 1} {name}", lambda n=n: self.show_section(n), f"Ctrl+{n + 1}")
+            for n, name in enumerate(SECTIONS)
+        ]
+        self.about_action = self._action("&About Verbatim", self.about)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = QMenu("Open &recent", self)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addActions([self.demo_action, self.close_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addActions(self.section_actions)
+        self.participants_menu = bar.addMenu("&Participants")
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _refresh(self) -> None:
+        has = self.study is not None
+        self.close_action.setEnabled(has)
+        for a in self.section_actions:
+            a.setEnabled(has)
+        self.participants_menu.clear()
+        self.participants_menu.setEnabled(has)
+        if self.workspace is not None:
+            p = self.workspace.participants
+            self.participants_menu.addActions([p.add_action, p.edit_action, p.delete_action,
+                                               p.attribute_action])
+        recent = self.settings.recent_studies()
+        self.recent_menu.clear()
+        for path in recent:
+            self.recent_menu.addAction(path.name.removesuffix(SUFFIX),
+                                       lambda path=path: self.open_study(path))
+        self.recent_menu.setEnabled(bool(recent))
+        self.welcome.set_recent(recent)
+        if self.study is None:
+            self.setWindowTitle("Verbatim")
+        else:
+            suffix = " (demo copy: changes are discarded on exit)" if self.is_demo else ""
+            self.setWindowTitle(f"{self.study.name}{suffix} — Verbatim")
+
+    # --- studies -------------------------------------------------------------------------------
+
+    def new_study_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "New study", str(Path.home() / f"My study{SUFFIX}"),
+            f"Verbatim study (*{SUFFIX})")
+        if path:
+            self.new_study(Path(path))
+
+    def open_study_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open study (a .verbatim folder)",
+                                                str(Path.home()))
+        if path:
+            self.open_study(Path(path))
+
+    def new_study(self, path: Path) -> bool:
+        try:
+            study = create_study(path)
+        except StudyError as e:
+            show_error(self, "Could not create the study", str(e))
+            return False
+        self._show_study(study, demo=False)
+        return True
+
+    @Slot(Path)
+    def open_study(self, path: Path) -> bool:
+        if self.study is not None and self.study.folder.root == Path(path).resolve():
+            return True
+        try:
+            study = open_study(path)
+        except StudyError as e:
+            show_error(self, "Could not open the study", str(e))
+            return False
+        self._show_study(study, demo=False)
+        return True
+
+    def open_demo(self) -> bool:
+        """Open a fresh copy of the bundled demo study in a temporary folder."""
+        from study.demo import build_demo_study
+
+        folder = tempfile.TemporaryDirectory(prefix="verbatim-demo-")
+        try:
+            study = build_demo_study(Path(folder.name) / f"Demo{SUFFIX}")
+        except (StudyError, OSError, ValueError) as e:
+            folder.cleanup()
+            show_error(self, "Could not build the demo study", str(e))
+            return False
+        self._demo_dirs.append(folder)
+        self._show_study(study, demo=True)
+        return True
+
+    def _show_study(self, study: Study, *, demo: bool) -> None:
+        self.close_study()
+        self.study, self.is_demo = study, demo
+        if not demo:
+            self.settings.add_recent_study(study.folder.root)
+        self.workspace = StudyWorkspace(study, self.undo_stack)
+        self.workspace.participants.message.connect(
+            lambda text: self.statusBar().showMessage(text, 5000))
+        self.central.addWidget(self.workspace)
+        self.central.setCurrentWidget(self.workspace)
+        self.statusBar().showMessage(f"Opened {study.folder.root}", 5000)
+        self._refresh()
+        self.study_opened.emit()
+
+    def close_study(self) -> None:
+        if self.study is None:
+            return
+        self.undo_stack.clear()
+        assert self.workspace is not None
+        self.workspace.detach()
+        self.central.removeWidget(self.workspace)
+        self.workspace.deleteLater()
+        self.workspace = None
+        self.study.close()
+        self.study = None
+        self.is_demo = False
+        self.central.setCurrentWidget(self.welcome)
+        self._refresh()
+
+    def show_section(self, index: int) -> None:
+        if self.workspace is not None:
+            self.workspace.show_section(index)
+
+    # --- misc --------------------------------------------------------------------------------
+
+    def _report_undo_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+        show_error(self, "Verbatim", message)
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About Verbatim",
+                          f"<b>Verbatim {__version__}</b><p>An offline toolkit for interview "
+                          "studies. Audio and transcripts never leave this computer.</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_window_geometry(self.saveGeometry())
+        self.close_study()
+        for folder in self._demo_dirs:
+            folder.cleanup()
+        self._demo_dirs.clear()
+        super().closeEvent(event)
