@@ -157,7 +157,8 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo),
                                        QKeySequence("Ctrl+Y")])
         self.section_actions = [
-            self._action(f"&{n + 1} {name}", lambda n=n: self.show_section(n), f"Ctrl+{n + 1}")
+            self._action(f"&{n + 1} {name}",
+                         lambda _checked=False, n=n: self.show_section(n), f"Ctrl+{n + 1}")
             for n, name in enumerate(SECTIONS)
         ]
         self.about_action = self._action("&About Verbatim", self.about)
@@ -194,7 +195,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in recent:
             self.recent_menu.addAction(path.name.removesuffix(SUFFIX),
-                                       lambda path=path: self.open_study(path))
+                                       lambda _checked=False, path=path: self.open_study(path))
         self.recent_menu.setEnabled(bool(recent))
         self.welcome.set_recent(recent)
         if self.study is None:

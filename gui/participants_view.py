@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -92,12 +92,16 @@ class ParticipantsView(QWidget):
             self.table.selectRow(index.row())
             self.table.scrollTo(index)
 
-    def _dialog(self, participant: Participant, submit: Callable[[Participant], None]) -> None:
+    def _dialog(self, participant: Participant,
+                submit: Callable[[Participant], None]) -> ParticipantDialog:
+        """Window-modal and non-blocking, so the event loop (and any job) keeps running."""
         dialog = ParticipantDialog(participant, self.model.attribute_defs(), self.store.groups(),
                                    submit, self)
-        dialog.exec()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
-    def add(self) -> None:
+    def add(self) -> ParticipantDialog:
         def submit(p: Participant) -> None:
             command = AddParticipant(self.store, p)
             push(self.stack, command)
@@ -105,18 +109,18 @@ class ParticipantsView(QWidget):
             self.select(command.participant.id)
             self.message.emit(f"Added {p.code}.")
 
-        self._dialog(Participant(code=""), submit)
+        return self._dialog(Participant(code=""), submit)
 
-    def edit_selected(self) -> None:
+    def edit_selected(self) -> ParticipantDialog | None:
         before = self.selected()
         if before is None:
-            return
+            return None
 
         def submit(after: Participant) -> None:
             if after != before:
                 push(self.stack, EditParticipant(self.store, before, after))
 
-        self._dialog(before, submit)
+        return self._dialog(before, submit)
 
     def delete_selected(self) -> None:
         p = self.selected()
@@ -125,11 +129,12 @@ class ParticipantsView(QWidget):
         push(self.stack, DeleteParticipant(self.store, p))
         self.message.emit(f"Deleted {p.code}. Undo brings it back.")
 
-    def add_attribute(self) -> None:
+    def add_attribute(self) -> AttributeDialog:
         def submit(a: AttributeDef) -> None:
             push(self.stack, AddAttribute(self.store, a))
+            self.message.emit(f"Added the attribute {a.name}.")
 
-        AttributeDialog(submit, self).exec()
-
-    def current_index(self) -> QModelIndex:
-        return self.table.currentIndex()
+        dialog = AttributeDialog(submit, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
