@@ -1,0 +1,1 @@
+"""Qt-free analysis: coding queries, group comparison, anonymisation, charts and exports."""
