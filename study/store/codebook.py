@@ -77,9 +77,13 @@ class CodebookMixin(StoreCore):
         `coding_count(code_id, with_children=True)` to the researcher first."""
         with self.write() as tx:
             subtree = self.code_subtree(code_id)
-            for cid in subtree:
-                for r in self.rows("SELECT id FROM codings WHERE code_id = ?", (cid,)):
-                    tx.remove("coding", r["id"])
+            marks = ", ".join("?" * len(subtree))
+            for r in self.rows(f"SELECT id FROM codings WHERE code_id IN ({marks})", subtree):
+                tx.remove("coding", r["id"])
+            for r in self.rows(
+                    f"SELECT DISTINCT theme_id FROM theme_codes WHERE code_id IN ({marks})",
+                    subtree):
+                tx.update("theme", r["theme_id"])
             name = self.code(code_id).name
             self.delete_row("codes", code_id)
             for cid in subtree:
@@ -147,7 +151,8 @@ class CodebookMixin(StoreCore):
         self._check_coding(c)
         with self.write() as tx:
             self.update_row("codings", c.id, {
-                "code_id": c.code_id, "start_segment_id": c.start_segment_id,
+                "code_id": c.code_id, "interview_id": c.interview_id,
+                "start_segment_id": c.start_segment_id,
                 "start_offset": c.start_offset, "end_segment_id": c.end_segment_id,
                 "end_offset": c.end_offset})
             tx.update("coding", c.id)

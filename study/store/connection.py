@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from study.errors import NotAStudyError, SchemaTooNewError, StudyDamagedError, StudyLockedError
+from study.errors import (
+    NotAStudyError,
+    SchemaTooNewError,
+    StudyDamagedError,
+    StudyError,
+    StudyLockedError,
+)
 from study.store.schema import CURRENT_VERSION, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -41,6 +48,9 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Refuse a file that is not ours before anything (even the WAL switch) writes to it.
+        if check_openable(conn, path) == 0 and not create:
+            raise NotAStudyError(f"{path} is an empty database, not a Verbatim study.")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise StudyLockedError(f"Could not switch {path} to WAL mode (it is in {mode} mode).")
@@ -66,8 +76,8 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(conn: sqlite3.Connection, path: Path, target: int = CURRENT_VERSION) -> int:
-    """Bring the schema up to `target`, each step in its own transaction.
+def check_openable(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version, after refusing a newer schema or another app's database.
 
     A newer schema than this app knows is refused: writing to it could corrupt data
     the newer version relies on.
@@ -82,8 +92,39 @@ def migrate(conn: sqlite3.Connection, path: Path, target: int = CURRENT_VERSION)
         tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
         if tables[0]:
             raise NotAStudyError(f"{path} is an SQLite database but not a Verbatim study.")
+    return version
+
+
+def migrate(conn: sqlite3.Connection, path: Path, target: int = CURRENT_VERSION) -> int:
+    """Bring the schema up to `target`, each step in its own transaction."""
+    version = check_openable(conn, path)
+    if 0 < version < target:
+        backup_before_migration(conn, path, target)
     for step in range(version, target):
-        conn.executescript(
-            f"BEGIN IMMEDIATE;\n{MIGRATIONS[step]}\nPRAGMA user_version = {step + 1};\nCOMMIT;"
-        )
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[step]}\nPRAGMA user_version = {step + 1};\n"
+                "COMMIT;"
+            )
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise
+            raise StudyError(
+                f"{path.parent.name} could not be upgraded from schema {step} to {step + 1} "
+                f"({e}); it was left as it was."
+            ) from e
     return schema_version(conn)
+
+
+def backup_before_migration(conn: sqlite3.Connection, path: Path, target: int) -> Path:
+    """Keep the study as it was before an upgrade, beside the rolling backups."""
+    folder = path.parent / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = folder / f"before-schema-{target}-{stamp}.sqlite"
+    dest = sqlite3.connect(backup)
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    return backup

@@ -175,6 +175,11 @@ class InterviewsMixin(StoreCore):
         """Delete an interview with its transcript and codings (the media file stays)."""
         with self.write() as tx:
             title = self.interview(interview_id).title
+            for kind, table in (("segment", "segments"), ("coding", "codings"),
+                                ("speaker", "speakers")):
+                for r in self.rows(f"SELECT id FROM {table} WHERE interview_id = ?",
+                                   (interview_id,)):
+                    tx.remove(kind, r["id"])
             self.delete_row("interviews", interview_id)
             tx.remove("interview", interview_id)
             self.audit("interview deleted", id=interview_id, title=title)

@@ -179,6 +179,18 @@ CREATE TABLE jobs (
     updated_at TEXT NOT NULL
 );
 
+-- Memos point at their target by kind and id, so no foreign key removes them: these do.
+CREATE TRIGGER memos_of_interview AFTER DELETE ON interviews BEGIN
+    DELETE FROM memos WHERE target = 'interview' AND target_id = OLD.id; END;
+CREATE TRIGGER memos_of_segment AFTER DELETE ON segments BEGIN
+    DELETE FROM memos WHERE target = 'segment' AND target_id = OLD.id; END;
+CREATE TRIGGER memos_of_coding AFTER DELETE ON codings BEGIN
+    DELETE FROM memos WHERE target = 'coding' AND target_id = OLD.id; END;
+CREATE TRIGGER memos_of_code AFTER DELETE ON codes BEGIN
+    DELETE FROM memos WHERE target = 'code' AND target_id = OLD.id; END;
+CREATE TRIGGER memos_of_theme AFTER DELETE ON themes BEGIN
+    DELETE FROM memos WHERE target = 'theme' AND target_id = OLD.id; END;
+
 CREATE TABLE audit_log (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
