@@ -24,8 +24,40 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def transcribe_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="verbatim transcribe",
+        description="Transcribe interviews of a study on this computer, one after another.")
+    parser.add_argument("study", type=Path, help="the study folder (Name.verbatim)")
+    parser.add_argument("targets", nargs="+", metavar="INTERVIEW_OR_AUDIO",
+                        help="an interview (title, participant code or id) or an audio file "
+                             "to import and transcribe")
+    parser.add_argument("--model", default="tiny.en",
+                        help="tiny.en (bundled), base, or folder:/path/to/ctranslate2-model")
+    parser.add_argument("--fast", action="store_true", help="greedy decoding instead of beam 5")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    parser.add_argument("--replace", action="store_true",
+                        help="transcribe again an interview that has a transcript")
+    parser.add_argument("--split-stereo", action="store_true",
+                        help="one speaker per stereo channel")
+    args = parser.parse_args(argv)
+    from study.errors import StudyError
+    from transcription.headless import transcribe
+
+    try:
+        return transcribe(args.study, args.targets, model=args.model, fast=args.fast,
+                          threads=args.threads, replace=args.replace,
+                          split_stereo=args.split_stereo)
+    except StudyError as e:
+        print(f"verbatim: {e}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["transcribe"]:
+        return transcribe_command(argv[1:])
+    args = parse_args(argv)
     try:
         import PySide6.QtWidgets  # noqa: F401  (fails here when system libraries are missing)
     except ImportError as e:

@@ -4,28 +4,55 @@ transcript (speaker, time, text) on the right."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QSplitter,
     QTableView,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
+from transcription.audio import AUDIO_SUFFIXES, import_audio
 
 from gui.format import clock
 from gui.interviews_model import INTERVIEW_ID_ROLE, InterviewsModel
+from gui.job_runner import JobRunner
+from gui.settings import Settings
 from gui.transcript_model import TranscriptModel
-from study.store import Store
+from gui.transcription_panel import TranscriptionPanel
+from study.errors import StudyError
+from study.folder import Study
+from study.model import JobState
+from transcription.job import create_job
+
+Ask = Callable[[str, str], bool]
+
+
+def ask_yes_no(title: str, question: str) -> bool:
+    answer = QMessageBox.question(None, title, question)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class InterviewsView(QWidget):
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    message = Signal(str)
+    error = Signal(str, str)  # title, message
+
+    def __init__(self, study: Study, runner: JobRunner, settings: Settings,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.store = store
+        self.study, self.store = study, study.store
+        self.runner, self.settings = runner, settings
+        self.ask: Ask = ask_yes_no
+        store = self.store
         self.model = InterviewsModel(store, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -35,7 +62,7 @@ class InterviewsView(QWidget):
         self.list.setSortingEnabled(True)
         self.list.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.verticalHeader().hide()
         self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -62,17 +89,109 @@ class InterviewsView(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
         right_layout.addWidget(self.text)
+        self.import_action = self._action("&Import audio…", "Ctrl+I", self.import_audio_dialog)
+        self.transcribe_action = self._action("&Transcribe", "Ctrl+T", self.transcribe_selected)
+        self.cancel_action = self._action("&Cancel transcription", "Esc", self.cancel_running)
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        toolbar = QToolBar()
+        toolbar.addActions([self.import_action, self.transcribe_action])
+        self.panel = TranscriptionPanel(store, runner)
+        self.panel.resume_requested.connect(self.resume_stopped)
+        self.panel.speed_measured.connect(settings.set_measured_speed)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(toolbar)
+        left_layout.addWidget(self.list)
+        left_layout.addWidget(self.panel)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.list)
+        splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([420, 700])
+        splitter.setSizes([460, 700])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        runner.study_changed.connect(self.model.on_changed)
+        runner.study_changed.connect(self.transcript.on_changed)
+        runner.queue_changed.connect(self._update_actions)
+        self.list.selectionModel().selectionChanged.connect(self._update_actions)
         self.list.selectionModel().currentRowChanged.connect(lambda current, _prev:
                                                               self._show_row(current.row()))
         self.model.modelReset.connect(self._reselect)
+        self._update_actions()
+
+    def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _update_actions(self) -> None:
+        self.transcribe_action.setEnabled(bool(self.selected_ids()))
+        self.cancel_action.setEnabled(self.runner.running_job() is not None)
+
+    def selected_ids(self) -> list[int]:
+        return [self.proxy.index(i.row(), 0).data(INTERVIEW_ID_ROLE)
+                for i in self.list.selectionModel().selectedRows()]
+
+    # --- audio and transcription -------------------------------------------------------------
+
+    def import_audio_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES))
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Import interview audio", str(Path.home()),
+            f"Audio and video ({patterns});;All files (*)")
+        for path in paths:
+            self.import_audio(Path(path))
+
+    def import_audio(self, path: Path) -> int | None:
+        """Copy an audio file into the study as a new interview; None if refused."""
+        try:
+            interview_id, media = import_audio(self.study, path)
+        except StudyError as e:
+            self.error.emit("Could not import the audio", str(e))
+            return None
+        self.select(interview_id)
+        self.message.emit(f"Imported {path.name} ({clock(media.duration_ms)}).")
+        return interview_id
+
+    def transcribe_selected(self) -> list[int]:
+        return self.transcribe(self.selected_ids())
+
+    def transcribe(self, interview_ids: list[int]) -> list[int]:
+        """Queue these interviews; returns the job ids queued."""
+        options = self.settings.transcription_options()
+        queued: list[int] = []
+        for interview_id in interview_ids:
+            title = self.store.interview(interview_id).title
+            try:
+                try:
+                    job_id = create_job(self.study, interview_id, options)
+                except StudyError as e:
+                    if "already has a transcript" not in str(e):
+                        raise
+                    if not self.ask("Transcribe again?",
+                                    f"{title} already has a transcript. Transcribing again "
+                                    "replaces it, and the codings on it are lost. Go ahead?"):
+                        continue
+                    job_id = create_job(self.study, interview_id, options, replace=True)
+            except StudyError as e:
+                self.error.emit("Could not transcribe", str(e))
+                continue
+            self.runner.enqueue(job_id, interview_id)
+            queued.append(job_id)
+        return queued
+
+    def resume_stopped(self) -> None:
+        for job in self.store.jobs(JobState.INTERRUPTED, JobState.CANCELLED):
+            if job.id is not None and job.interview_id is not None:
+                self.runner.enqueue(job.id, job.interview_id)
+
+    def cancel_running(self) -> None:
+        self.panel.cancel()
 
     def _show_row(self, proxy_row: int) -> None:
         if proxy_row < 0:

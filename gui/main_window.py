@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from gui.codebook_view import CodebookView
 from gui.errors import show_error
 from gui.interviews_view import InterviewsView
+from gui.job_runner import JobRunner
 from gui.participants_view import ParticipantsView
 from gui.settings import Settings
 from gui.study_signals import StudySignals
@@ -72,12 +73,14 @@ class WelcomePage(QWidget):
 class StudyWorkspace(QWidget):
     """The pages of one open study, built over its store."""
 
-    def __init__(self, study: Study, stack: QUndoStack, parent: QWidget | None = None) -> None:
+    def __init__(self, study: Study, stack: QUndoStack, settings: Settings,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.study = study
         self.signals = StudySignals(study.store, self)
+        self.runner = JobRunner(study.store, study.folder.root, self)
         self.participants = ParticipantsView(study.store, stack)
-        self.interviews = InterviewsView(study.store)
+        self.interviews = InterviewsView(study, self.runner, settings)
         self.codebook = CodebookView(study.store)
         for receiver in (self.participants.model.on_changed, self.interviews.model.on_changed,
                          self.interviews.transcript.on_changed, self.codebook.on_changed):
@@ -104,6 +107,7 @@ class StudyWorkspace(QWidget):
         self.navigator.setCurrentRow(index)
 
     def detach(self) -> None:
+        self.runner.shutdown()
         self.signals.detach()
 
 
@@ -162,6 +166,8 @@ class MainWindow(QMainWindow):
             for n, name in enumerate(SECTIONS)
         ]
         self.about_action = self._action("&About Verbatim", self.about)
+        self.transcription_settings_action = self._action("Transcription &settings…",
+                                                          self.transcription_settings)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -177,6 +183,7 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addActions(self.section_actions)
         self.participants_menu = bar.addMenu("&Participants")
+        self.interviews_menu = bar.addMenu("&Interviews")
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -191,6 +198,14 @@ class MainWindow(QMainWindow):
             p = self.workspace.participants
             self.participants_menu.addActions([p.add_action, p.edit_action, p.delete_action,
                                                p.attribute_action])
+        self.interviews_menu.clear()
+        self.interviews_menu.setEnabled(has)
+        if self.workspace is not None:
+            i = self.workspace.interviews
+            self.interviews_menu.addActions([i.import_action, i.transcribe_action,
+                                             i.cancel_action])
+            self.interviews_menu.addSeparator()
+            self.interviews_menu.addAction(self.transcription_settings_action)
         recent = self.settings.recent_studies()
         self.recent_menu.clear()
         for path in recent:
@@ -260,9 +275,10 @@ class MainWindow(QMainWindow):
         self.study, self.is_demo = study, demo
         if not demo:
             self.settings.add_recent_study(study.folder.root)
-        self.workspace = StudyWorkspace(study, self.undo_stack)
-        self.workspace.participants.message.connect(
-            lambda text: self.statusBar().showMessage(text, 5000))
+        self.workspace = StudyWorkspace(study, self.undo_stack, self.settings)
+        for view in (self.workspace.participants, self.workspace.interviews):
+            view.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.workspace.interviews.error.connect(lambda title, text: show_error(self, title, text))
         self.central.addWidget(self.workspace)
         self.central.setCurrentWidget(self.workspace)
         self.statusBar().showMessage(f"Opened {study.folder.root}", 5000)
@@ -293,6 +309,13 @@ class MainWindow(QMainWindow):
     def _report_undo_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
         show_error(self, "Verbatim", message)
+
+    def transcription_settings(self) -> None:
+        from gui.transcription_settings import TranscriptionSettingsDialog
+
+        dialog = TranscriptionSettingsDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def about(self) -> None:
         QMessageBox.about(self, "About Verbatim",

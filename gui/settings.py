@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from transcription.options import Quality, TranscriptionOptions, default_threads
+
 RECENT_MAX = 10
 
 
@@ -52,4 +54,44 @@ class Settings:
 
     def set_window_geometry(self, geometry: QByteArray) -> None:
         self._q.setValue("window/geometry", geometry)
+        self._q.sync()
+
+    # --- transcription -------------------------------------------------------------------
+
+    def transcription_options(self) -> TranscriptionOptions:
+        """The researcher's defaults for new transcription jobs."""
+        threads = int(self._q.value("transcription/threads", default_threads()))
+        try:
+            quality = Quality(str(self._q.value("transcription/quality", "accurate")))
+        except ValueError:
+            quality = Quality.ACCURATE
+        return TranscriptionOptions(
+            model=str(self._q.value("transcription/model", "tiny.en")),
+            quality=quality,
+            threads=max(1, threads),
+            split_stereo=self._q.value("transcription/split_stereo", "false") == "true",
+        )
+
+    def set_transcription_options(self, options: TranscriptionOptions) -> None:
+        self._q.setValue("transcription/model", options.model)
+        self._q.setValue("transcription/quality", options.quality.value)
+        self._q.setValue("transcription/threads", options.threads)
+        self._q.setValue("transcription/split_stereo", "true" if options.split_stereo else "false")
+        self._q.sync()
+
+    def model_folders(self) -> list[Path]:
+        raw = self._q.value("transcription/folders", [])
+        return [Path(p) for p in ([raw] if isinstance(raw, str) else raw or [])]
+
+    def set_model_folders(self, folders: list[Path]) -> None:
+        self._q.setValue("transcription/folders", [str(p) for p in folders])
+        self._q.sync()
+
+    def measured_speed(self, model_key: str) -> float | None:
+        """Seconds of speech transcribed per second on this computer, last measured."""
+        value = self._q.value(f"speed/{model_key.replace('/', '|')}")
+        return float(value) if value not in (None, "") else None
+
+    def set_measured_speed(self, model_key: str, speed: float) -> None:
+        self._q.setValue(f"speed/{model_key.replace('/', '|')}", round(speed, 2))
         self._q.sync()

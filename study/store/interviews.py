@@ -233,6 +233,11 @@ class InterviewsMixin(StoreCore):
         return int(self.scalar(
             "SELECT count(*) FROM segments WHERE interview_id = ?", (interview_id,)))
 
+    def next_segment_position(self, interview_id: int) -> int:
+        return int(self.scalar(
+            "SELECT coalesce(max(position) + 1, 0) FROM segments WHERE interview_id = ?",
+            (interview_id,)))
+
     def add_segments(self, segments: Iterable[Segment]) -> Changes:
         """Append segments in one transaction (a transcription window, an import)."""
         with self.write() as tx:

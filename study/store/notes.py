@@ -49,6 +49,26 @@ class NotesMixin(StoreCore):
             tx.remove("memo", memo_id)
         return tx.changes()
 
+    def glossary(self) -> list[str]:
+        """Names and jargon of the study: hints for the recogniser and the anonymiser."""
+        return [r["term"] for r in self.rows("SELECT term FROM glossary ORDER BY term")]
+
+    def add_glossary_term(self, term: str, note: str = "") -> Changes:
+        if not term.strip():
+            raise ValidationError("A glossary term cannot be empty.")
+        with self.write() as tx:
+            if self.rows("SELECT id FROM glossary WHERE term = ?", (term.strip(),)):
+                raise ValidationError(f"{term.strip()!r} is already in the glossary.")
+            tx.add("glossary", self.insert("glossary", {"term": term.strip(), "note": note}))
+        return tx.changes()
+
+    def delete_glossary_term(self, term: str) -> Changes:
+        with self.write() as tx:
+            for r in self.rows("SELECT id FROM glossary WHERE term = ?", (term,)):
+                self.delete_row("glossary", r["id"])
+                tx.remove("glossary", r["id"])
+        return tx.changes()
+
     def journal(self) -> list[JournalEntry]:
         return [
             JournalEntry(r["text"], AnalysisPhase(r["phase"]), parse_time(r["created_at"]), r["id"])

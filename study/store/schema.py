@@ -145,6 +145,12 @@ CREATE TABLE journal (
     created_at TEXT NOT NULL
 );
 
+CREATE TABLE glossary (
+    id INTEGER PRIMARY KEY,
+    term TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(trim(term)) > 0),
+    note TEXT NOT NULL DEFAULT ''
+);
+
 CREATE TABLE identifiers (
     id INTEGER PRIMARY KEY,
     category TEXT NOT NULL,
