@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -21,17 +21,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from transcription.audio import AUDIO_SUFFIXES, import_audio
 
 from gui.format import clock
 from gui.interviews_model import INTERVIEW_ID_ROLE, InterviewsModel
 from gui.job_runner import JobRunner
 from gui.settings import Settings
-from gui.transcript_model import TranscriptModel
+from gui.transcript_editor import TranscriptEditor
 from gui.transcription_panel import TranscriptionPanel
 from study.errors import StudyError
 from study.folder import Study
 from study.model import JobState
+from transcription.audio import AUDIO_SUFFIXES, import_audio
 from transcription.job import create_job
 
 Ask = Callable[[str, str], bool]
@@ -46,7 +46,7 @@ class InterviewsView(QWidget):
     message = Signal(str)
     error = Signal(str, str)  # title, message
 
-    def __init__(self, study: Study, runner: JobRunner, settings: Settings,
+    def __init__(self, study: Study, runner: JobRunner, settings: Settings, stack: QUndoStack,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.study, self.store = study, study.store
@@ -67,32 +67,22 @@ class InterviewsView(QWidget):
         self.list.verticalHeader().hide()
         self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
-        self.transcript = TranscriptModel(store, self)
+        self.editor = TranscriptEditor(study, stack, settings)
+        self.editor.message.connect(self.message)
+        self.transcript = self.editor.model
         self.header = QLabel("Select an interview to read its transcript.")
         self.header.setObjectName("transcriptHeader")
         self.header.setWordWrap(True)
-        self.text = QTableView()
-        self.text.setObjectName("transcriptTable")
-        self.text.setModel(self.transcript)
-        self.text.setWordWrap(True)
-        self.text.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.text.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.text.verticalHeader().hide()
-        header = self.text.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.transcript.modelReset.connect(self.text.resizeRowsToContents)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
-        right_layout.addWidget(self.text)
+        right_layout.addWidget(self.editor)
         self.import_action = self._action("&Import audio…", "Ctrl+I", self.import_audio_dialog)
         self.transcribe_action = self._action("&Transcribe", "Ctrl+T", self.transcribe_selected)
-        self.cancel_action = self._action("&Cancel transcription", "Esc", self.cancel_running)
-        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.cancel_action = self._action("&Cancel transcription", "Ctrl+Shift+Esc",
+                                          self.cancel_running)
         toolbar = QToolBar()
         toolbar.addActions([self.import_action, self.transcribe_action])
         self.panel = TranscriptionPanel(store, runner)
@@ -218,7 +208,7 @@ class InterviewsView(QWidget):
         """Show one interview's transcript (or none)."""
         if interview_id == self.transcript.interview_id and interview_id is not None:
             return
-        self.transcript.load(interview_id)
+        self.editor.load(interview_id)
         if interview_id is None:
             self.header.setText("Select an interview to read its transcript.")
             return

@@ -80,7 +80,7 @@ class StudyWorkspace(QWidget):
         self.signals = StudySignals(study.store, self)
         self.runner = JobRunner(study.store, study.folder.root, self)
         self.participants = ParticipantsView(study.store, stack)
-        self.interviews = InterviewsView(study, self.runner, settings)
+        self.interviews = InterviewsView(study, self.runner, settings, stack)
         self.codebook = CodebookView(study.store)
         for receiver in (self.participants.model.on_changed, self.interviews.model.on_changed,
                          self.interviews.transcript.on_changed, self.codebook.on_changed):
@@ -168,6 +168,8 @@ class MainWindow(QMainWindow):
         self.about_action = self._action("&About Verbatim", self.about)
         self.transcription_settings_action = self._action("Transcription &settings…",
                                                           self.transcription_settings)
+        self.glossary_action = self._action("Study &glossary…", self.glossary)
+        self.hotkeys_action = self._action("Transcription &hotkeys…", self.hotkeys)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -205,7 +207,9 @@ class MainWindow(QMainWindow):
             self.interviews_menu.addActions([i.import_action, i.transcribe_action,
                                              i.cancel_action])
             self.interviews_menu.addSeparator()
-            self.interviews_menu.addAction(self.transcription_settings_action)
+            self.interviews_menu.addActions([self.glossary_action,
+                                             self.transcription_settings_action,
+                                             self.hotkeys_action])
         recent = self.settings.recent_studies()
         self.recent_menu.clear()
         for path in recent:
@@ -314,6 +318,24 @@ class MainWindow(QMainWindow):
         from gui.transcription_settings import TranscriptionSettingsDialog
 
         dialog = TranscriptionSettingsDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def hotkeys(self) -> None:
+        from gui.hotkeys_dialog import HotkeysDialog
+
+        dialog = HotkeysDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self.workspace is not None:
+            dialog.accepted.connect(self.workspace.interviews.editor.apply_hotkeys)
+        dialog.open()
+
+    def glossary(self) -> None:
+        from gui.glossary_dialog import GlossaryDialog
+
+        if self.study is None:
+            return
+        dialog = GlossaryDialog(self.study.store, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

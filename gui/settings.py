@@ -95,3 +95,20 @@ class Settings:
     def set_measured_speed(self, model_key: str, speed: float) -> None:
         self._q.setValue(f"speed/{model_key.replace('/', '|')}", round(speed, 2))
         self._q.sync()
+
+    # --- the transcript editor -------------------------------------------------------------
+
+    def rewind_ms(self) -> int:
+        """How far playback goes back when resumed after a pause (1 to 2 s is usual)."""
+        return int(self._q.value("editor/rewind_ms", 1500))
+
+    def set_rewind_ms(self, ms: int) -> None:
+        self._q.setValue("editor/rewind_ms", max(0, min(5000, ms)))
+        self._q.sync()
+
+    def hotkey(self, name: str, default: str) -> str:
+        return str(self._q.value(f"hotkeys/{name}", default))
+
+    def set_hotkey(self, name: str, keys: str) -> None:
+        self._q.setValue(f"hotkeys/{name}", keys)
+        self._q.sync()

@@ -7,9 +7,8 @@ One Store per thread or process; each opens its own connection to the same file
 from __future__ import annotations
 
 from study.store.anonymity import AnonymityMixin
-from study.store.codebook import CodebookMixin
 from study.store.core import Transaction
-from study.store.interviews import InterviewsMixin
+from study.store.editing import EditingMixin, SegmentsSnapshot
 from study.store.jobs import JobsMixin
 from study.store.notes import NotesMixin
 from study.store.participants import ParticipantsMixin
@@ -17,9 +16,9 @@ from study.store.schema import CURRENT_VERSION
 
 
 class Store(
-    ParticipantsMixin, InterviewsMixin, CodebookMixin, NotesMixin, AnonymityMixin, JobsMixin
+    ParticipantsMixin, EditingMixin, NotesMixin, AnonymityMixin, JobsMixin
 ):
     """All reads and writes of one study database."""
 
 
-__all__ = ["CURRENT_VERSION", "Store", "Transaction"]
+__all__ = ["CURRENT_VERSION", "SegmentsSnapshot", "Store", "Transaction"]

@@ -203,17 +203,28 @@ class InterviewsMixin(StoreCore):
                               (s.interview_id, s.label.strip()))
             if clash:
                 raise ValidationError(f"This interview already has a speaker {s.label!r}.")
-            id_ = self.insert("speakers", {
-                "interview_id": s.interview_id, "label": s.label.strip(), "role": s.role.value,
-                "participant_id": s.participant_id,
-            })
+            row = {"interview_id": s.interview_id, "label": s.label.strip(),
+                   "role": s.role.value, "participant_id": s.participant_id}
+            id_ = self.insert("speakers", {"id": s.id, **row} if s.id is not None else row)
             tx.add("speaker", id_)
+        return tx.changes()
+
+    def delete_speaker(self, speaker_id: int) -> Changes:
+        """Remove a speaker; their segments become unassigned."""
+        with self.write() as tx:
+            self.delete_row("speakers", speaker_id)
+            tx.remove("speaker", speaker_id)
         return tx.changes()
 
     def update_speaker(self, s: Speaker) -> Changes:
         if s.id is None:
             raise ValidationError("Only a saved speaker can be updated.")
+        if not s.label.strip():
+            raise ValidationError("A speaker needs a label.")
         with self.write() as tx:
+            if self.rows("SELECT id FROM speakers WHERE interview_id = ? AND label = ? "
+                         "AND id != ?", (s.interview_id, s.label.strip(), s.id)):
+                raise ValidationError(f"This interview already has a speaker {s.label!r}.")
             self.update_row("speakers", s.id, {
                 "label": s.label.strip(), "role": s.role.value, "participant_id": s.participant_id,
             })
