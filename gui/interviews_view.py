@@ -33,6 +33,7 @@ from study.folder import Study
 from study.model import JobState
 from transcription.audio import AUDIO_SUFFIXES, import_audio
 from transcription.job import create_job
+from transcription.transcript_import import import_transcript
 
 Ask = Callable[[str, str], bool]
 
@@ -78,13 +79,16 @@ class InterviewsView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
-        right_layout.addWidget(self.editor)
+        right_layout.addWidget(self.editor, 1)
         self.import_action = self._action("&Import audio…", "Ctrl+I", self.import_audio_dialog)
+        self.import_transcript_action = self._action("Import trans&cript…", "Ctrl+Shift+I",
+                                                     self.import_transcript_dialog)
         self.transcribe_action = self._action("&Transcribe", "Ctrl+T", self.transcribe_selected)
         self.cancel_action = self._action("&Cancel transcription", "Ctrl+Shift+Esc",
                                           self.cancel_running)
         toolbar = QToolBar()
-        toolbar.addActions([self.import_action, self.transcribe_action])
+        toolbar.addActions([self.import_action, self.import_transcript_action,
+                            self.transcribe_action])
         self.panel = TranscriptionPanel(store, runner)
         self.panel.resume_requested.connect(self.resume_stopped)
         self.panel.speed_measured.connect(settings.set_measured_speed)
@@ -146,6 +150,29 @@ class InterviewsView(QWidget):
             return None
         self.select(interview_id)
         self.message.emit(f"Imported {path.name} ({clock(media.duration_ms)}).")
+        return interview_id
+
+    def import_transcript_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a transcript", str(Path.home()),
+            "Transcripts (*.txt *.docx *.srt *.vtt);;All files (*)")
+        if path:
+            self.import_transcript(Path(path))
+
+    def import_transcript(self, path: Path) -> int | None:
+        """Read a transcript into the selected interview if it has none yet (e.g. one with
+        audio only), else into a new interview. None if the file was refused."""
+        selected = self.selected_ids()
+        target = selected[0] if len(selected) == 1 and not self.store.segment_count(
+            selected[0]) else None
+        try:
+            interview_id, count = import_transcript(self.study, path, interview_id=target)
+        except StudyError as e:
+            self.error.emit("Could not import the transcript", str(e))
+            return None
+        self.select(interview_id)
+        self.editor.load(interview_id)
+        self.message.emit(f"Imported {count} segments from {path.name}.")
         return interview_id
 
     def transcribe_selected(self) -> list[int]:

@@ -204,8 +204,8 @@ class MainWindow(QMainWindow):
         self.interviews_menu.setEnabled(has)
         if self.workspace is not None:
             i = self.workspace.interviews
-            self.interviews_menu.addActions([i.import_action, i.transcribe_action,
-                                             i.cancel_action])
+            self.interviews_menu.addActions([i.import_action, i.import_transcript_action,
+                                             i.transcribe_action, i.cancel_action])
             self.interviews_menu.addSeparator()
             self.interviews_menu.addActions([self.glossary_action,
                                              self.transcription_settings_action,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QIODevice, QObject, Signal, Slot
-from PySide6.QtMultimedia import QAudio, QAudioDevice, QAudioFormat, QAudioSource, QMediaDevices
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSource, QMediaDevices, QtAudio
 
 from transcription.wav_writer import GrowingWav, RecordingError, RecordingFull, RecordingInfo
 
@@ -184,7 +184,9 @@ class Recorder(QObject):
         source = QAudioSource(device, fmt, self)
         source.stateChanged.connect(self._state)
         io = source.start()
-        if io is None or source.error() != QAudio.Error.NoError:
+        # error() is a QtAudio.Error; PySide's QAudio.Error is a different, never-equal enum.
+        if io is None or source.error() != QtAudio.Error.NoError:
+            wav.on_sync = None
             wav.close()
             wav.path.unlink(missing_ok=True)
             wav.path.with_suffix(".json").unlink(missing_ok=True)
@@ -285,17 +287,20 @@ class Recorder(QObject):
 
     # --- endings ---------------------------------------------------------------------------
 
-    @Slot(QAudio.State)
-    def _state(self, state: QAudio.State) -> None:
+    @Slot()
+    def _state(self) -> None:
+        # The signal's argument is a QAudio.State, which PySide 6.12 keeps as a separate
+        # enum from the QtAudio.State that state() returns: ask the source instead.
         if self._source is None or self._stopping:
             return
         problem = self._source.error()
-        if state == QAudio.State.StoppedState and problem != QAudio.Error.NoError:
+        if (self._source.state() == QtAudio.State.StoppedState
+                and problem != QtAudio.Error.NoError):
             name = self._device.description() if self._device is not None else "The microphone"
             reason = {
-                QAudio.Error.OpenError: "could not be opened",
-                QAudio.Error.IOError: "stopped delivering sound",
-                QAudio.Error.FatalError: "failed",
+                QtAudio.Error.OpenError: "could not be opened",
+                QtAudio.Error.IOError: "stopped delivering sound",
+                QtAudio.Error.FatalError: "failed",
             }.get(problem, "failed")
             self._fail(f"{name} {reason}. The recording was stopped; everything recorded "
                        "until then is kept.")

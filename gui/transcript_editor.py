@@ -136,7 +136,7 @@ class TextDelegate(QStyledItemDelegate):
         width = self.view.table.columnWidth(TEXT) or 400
         option.rect.setWidth(width)
         doc = self._document(option, index)
-        return QSize(width, int(doc.size().height()) + 4)
+        return QSize(width, int(doc.size().height()) + 8)
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: Index) -> QWidget:
@@ -279,7 +279,7 @@ class TranscriptEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(toolbar)
         layout.addWidget(self.notice)
-        layout.addWidget(splitter)
+        layout.addWidget(splitter, 1)
         layout.addWidget(self.find_bar)
 
     # --- loading -----------------------------------------------------------------------------

@@ -200,3 +200,21 @@ def test_hotkeys_are_configurable(window: MainWindow, editor: TranscriptEditor,
     editor.apply_hotkeys()
     assert editor.actions_by_name["play_pause"].shortcut() == QKeySequence("F9")
     assert editor.player.rewind_ms == 2000
+
+
+def test_importing_a_transcript_from_the_interviews_page(
+        window: MainWindow, tmp_path: Path, fixtures_dir: Path,
+        errors: list[tuple[str, str]]) -> None:
+    assert window.new_study(tmp_path / "Imported")
+    window.show_section(1)
+    view = window.workspace.interviews  # type: ignore[union-attr]
+    interview_id = view.import_transcript(fixtures_dir / "transcripts" / "sonnet001.srt")
+    assert interview_id is not None
+    assert view.transcript.rowCount() == 15
+    assert view.transcript.index(1, TEXT).data().startswith("From fairest creatures")
+    broken = tmp_path / "broken.srt"
+    broken.write_text("1\n00:00:01,000 -> nonsense\nHello\n", encoding="utf-8")
+    before = window.study.store.interviews()  # type: ignore[union-attr]
+    assert view.import_transcript(broken) is None
+    assert errors and "broken.srt" in errors[-1][1]
+    assert window.study.store.interviews() == before  # type: ignore[union-attr]
