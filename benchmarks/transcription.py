@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import resource
 import subprocess
 import sys
@@ -33,6 +32,8 @@ import wave
 from pathlib import Path
 
 import numpy as np
+
+from transcription.evaluation import word_error_rate, words
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,21 +56,6 @@ def clips() -> list[tuple[str, str]]:
     sonnet = FIXTURES / "transcripts" / "sonnet001.txt"
     found.append((str(FIXTURES / "transcripts" / "sonnet001.mp3"), sonnet.read_text()))
     return found
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
-
-
-def wer(reference: list[str], hypothesis: list[str]) -> float:
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1] / max(1, len(reference))
 
 
 def build(target: Path, minutes: float, seed: int = 7) -> list[dict[str, object]]:
@@ -155,7 +141,7 @@ def score(result: dict[str, object], passages: list[dict[str, object]]) -> dict[
         # (the jackhammer clip, say); counted apart so the two are not confused.
         dropped += matched < 0.25 * len(ref)
         misheard += 0.25 * len(ref) <= matched < 0.5 * len(ref)
-    return {"wer": round(wer(reference, hypothesis), 4), "dropped": dropped,
+    return {"wer": round(word_error_rate(reference, hypothesis), 4), "dropped": dropped,
             "misheard": misheard}
 
 

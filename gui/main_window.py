@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QLabel,
     QListWidget,
@@ -314,30 +315,31 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
         show_error(self, "Verbatim", message)
 
+    @staticmethod
+    def _open(dialog: QDialog) -> None:
+        """Window-modal and non-blocking, deleted when closed."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
     def transcription_settings(self) -> None:
         from gui.transcription_settings import TranscriptionSettingsDialog
 
-        dialog = TranscriptionSettingsDialog(self.settings, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        self._open(TranscriptionSettingsDialog(self.settings, self))
 
     def hotkeys(self) -> None:
         from gui.hotkeys_dialog import HotkeysDialog
 
         dialog = HotkeysDialog(self.settings, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if self.workspace is not None:
             dialog.accepted.connect(self.workspace.interviews.editor.apply_hotkeys)
-        dialog.open()
+        self._open(dialog)
 
     def glossary(self) -> None:
         from gui.glossary_dialog import GlossaryDialog
 
         if self.study is None:
             return
-        dialog = GlossaryDialog(self.study.store, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
+        self._open(GlossaryDialog(self.study.store, self))
 
     def about(self) -> None:
         QMessageBox.about(self, "About Verbatim",

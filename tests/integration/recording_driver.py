@@ -51,8 +51,21 @@ def on_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> No
     emit("qt-warning", category=context.category, message=message)
 
 
+def fake_free_space(free: int) -> None:
+    """Pretend the disk has `free` bytes left (VERBATIM_TEST_FREE_BYTES), for the warning."""
+    import collections
+
+    import gui.recorder
+
+    usage = collections.namedtuple("usage", "total used free")
+    gui.recorder.shutil = type("FakeShutil", (), {  # type: ignore[assignment]
+        "disk_usage": staticmethod(lambda _path: usage(free * 2, free, free))})
+
+
 def main() -> int:
     qInstallMessageHandler(on_message)
+    if "VERBATIM_TEST_FREE_BYTES" in os.environ:
+        fake_free_space(int(os.environ["VERBATIM_TEST_FREE_BYTES"]))
     app = QApplication(sys.argv[:1])
     study = open_study(Path(sys.argv[1]), backup=False)
     dialog = RecordingDialog(study)
@@ -74,7 +87,8 @@ def main() -> int:
                 "ms": recorder.elapsed_ms, "record_enabled": dialog.record_button.isEnabled(),
                 "pause_text": dialog.pause_button.text(),
                 "stop_enabled": dialog.stop_button.isEnabled(),
-                "elapsed_label": dialog.elapsed_label.text(), "visible": dialog.isVisible()}
+                "elapsed_label": dialog.elapsed_label.text(), "visible": dialog.isVisible(),
+                "disk_warning": dialog.disk_label.text() if dialog.disk_label.isVisible() else ""}
 
     # Reported once the dialog has updated its buttons for the new state.
     recorder.state_changed.connect(

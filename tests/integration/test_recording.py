@@ -53,8 +53,9 @@ def no_qt_warnings(child: Child) -> None:
     assert child.events("qt-warning") == []
 
 
-def driver(children: Start, study: Study, pulse: PulseServer) -> tuple[Child, dict]:
-    child = children("recording_driver.py", str(study.folder.root), env=pulse.env())
+def driver(children: Start, study: Study, pulse: PulseServer,
+           **env: str) -> tuple[Child, dict]:
+    child = children("recording_driver.py", str(study.folder.root), env=pulse.env() | env)
     return child, child.event("ready", timeout=60)
 
 
@@ -162,8 +163,12 @@ def test_pause_resume_and_stop_with_the_keyboard(
 def test_closing_while_recording_stops_and_keeps_the_recording(
         pulse: PulseServer, feeders: StartFeeder, children: Start, study: Study,
         speech: tuple[bytes, str]) -> None:
-    child, _ready = driver(children, study, pulse)
+    """Also: with little disk space left the dialog says so inline, and records on."""
+    child, _ready = driver(children, study, pulse, VERBATIM_TEST_FREE_BYTES=str(150 << 20))
     child.send("record")
+    warning = child.event("low-disk")["message"]
+    assert warning.startswith("Low disk space: 150 MB free")
+    assert child.event("state")["disk_warning"] == f"\u26a0 {warning}"
     feeders(pulse.fifo, speech[0], loop=True)
     child.event("elapsed", where=lambda e: e["ms"] >= 1500)
     child.send("close")  # the driver answers "stop and keep" to the question
@@ -171,6 +176,7 @@ def test_closing_while_recording_stops_and_keeps_the_recording(
     assert finished["result"] == 1 and finished["interview_id"] is not None
     assert child.finish() == 0
     no_qt_warnings(child)
+    assert len(child.events("low-disk")) == 1  # said once, not at every sync
     assert media_of(study, finished["interview_id"])[1] >= 1500
     assert unfinished_recordings(study.folder) == []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import re
 import subprocess
 import sys
 import wave
@@ -19,6 +18,7 @@ from study.errors import StudyError
 from study.folder import Study, create_study, open_study
 from study.model import FlagKind, Interview, InterviewStatus, JobState, Segment
 from transcription.audio import decode, import_audio
+from transcription.evaluation import word_error_rate as wer
 from transcription.job import Progress, create_job, run_job
 from transcription.options import Quality, TranscriptionOptions
 from transcription.worker import work
@@ -28,21 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 JFK = ("And so my fellow Americans, ask not what your country can do for you, ask what you "
        "can do for your country.")
 FAST = TranscriptionOptions(quality=Quality.FAST, threads=2)
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i]
-        for j, h in enumerate(hyp, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1] / len(ref)
 
 
 def write_wav(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
