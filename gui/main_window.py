@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
@@ -171,6 +171,9 @@ class MainWindow(QMainWindow):
                                                           self.transcription_settings)
         self.glossary_action = self._action("Study &glossary…", self.glossary)
         self.hotkeys_action = self._action("Transcription &hotkeys…", self.hotkeys)
+        self.record_action = self._action("&Record interview…", self.record_interview,
+                                          "Ctrl+Shift+R")
+        self._recording: QDialog | None = None
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -205,7 +208,8 @@ class MainWindow(QMainWindow):
         self.interviews_menu.setEnabled(has)
         if self.workspace is not None:
             i = self.workspace.interviews
-            self.interviews_menu.addActions([i.import_action, i.import_transcript_action,
+            self.interviews_menu.addActions([self.record_action, i.import_action,
+                                             i.import_transcript_action,
                                              i.transcribe_action, i.cancel_action])
             self.interviews_menu.addSeparator()
             self.interviews_menu.addActions([self.glossary_action,
@@ -289,6 +293,17 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {study.folder.root}", 5000)
         self._refresh()
         self.study_opened.emit()
+        QTimer.singleShot(0, self._recover_recordings)
+
+    def _recover_recordings(self) -> None:
+        """Offer recordings a crash or kill left unfinished (kept up to their last sync)."""
+        from gui.recording_dialog import offer_recovery
+
+        if self.study is not None:
+            recovered = offer_recovery(self.study, self)
+            if recovered and self.workspace is not None:
+                self.show_section(1)
+                self.workspace.interviews.select(recovered[-1])
 
     def close_study(self) -> None:
         if self.study is None:
@@ -314,6 +329,23 @@ class MainWindow(QMainWindow):
     def _report_undo_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 10000)
         show_error(self, "Verbatim", message)
+
+    def record_interview(self) -> None:
+        from gui.recording_dialog import RecordingDialog
+
+        if self.study is None:
+            return
+        if self._recording is not None:
+            self._recording.raise_()
+            return
+        dialog = RecordingDialog(self.study, self)
+        self._recording = dialog
+        dialog.finished.connect(lambda _result: setattr(self, "_recording", None))
+        if self.workspace is not None:
+            workspace = self.workspace
+            dialog.recorded.connect(lambda interview_id: (
+                self.show_section(1), workspace.interviews.select(interview_id)))
+        self._open(dialog)
 
     @staticmethod
     def _open(dialog: QDialog) -> None:

@@ -17,7 +17,13 @@ import numpy as np
 from PySide6.QtCore import QIODevice, QObject, Signal, Slot
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSource, QMediaDevices, QtAudio
 
-from transcription.wav_writer import GrowingWav, RecordingError, RecordingFull, RecordingInfo
+from transcription.wav_writer import (
+    GrowingWav,
+    RecordingError,
+    RecordingFull,
+    RecordingInfo,
+    discard,
+)
 
 LEVEL_MS = 50  # the meter shows the peak of each 50 ms of audio
 ELAPSED_STEP_MS = 100  # `elapsed` is emitted at most every 100 ms of audio
@@ -188,8 +194,7 @@ class Recorder(QObject):
         if io is None or source.error() != QtAudio.Error.NoError:
             wav.on_sync = None
             wav.close()
-            wav.path.unlink(missing_ok=True)
-            wav.path.with_suffix(".json").unlink(missing_ok=True)
+            discard(wav.path)
             source.deleteLater()
             self.error.emit(f"{device.description()} could not be opened. It may be in use by "
                             "another program, or unplugged.")
