@@ -33,10 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from transcription.evaluation import word_error_rate, words
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# This script's own name would shadow the transcription package: look in the repo first.
+sys.path[:1] = [str(ROOT)]
+
+from transcription.evaluation import word_error_rate, words  # noqa: E402
+
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 RATE = 16_000
 
