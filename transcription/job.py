@@ -29,6 +29,7 @@ from transcription.windows import Span, TimeMap, Window, merge_spans, plan_windo
 KIND = "transcription"
 VAD_CHUNK_MS = 300_000  # the VAD reads the cached audio five minutes at a time
 MISSED_RETRY_PAD_MS = 200
+SAVED = "saved up to"  # the message after each committed window, with its end in ms
 
 if TYPE_CHECKING:  # the engine (and faster-whisper) load only when a job runs
     from transcription.engine import Engine
@@ -187,6 +188,8 @@ class TranscriptionRun:
                                                     speakers[channel], total_speech)
             self._commit(window, sorted(segments, key=lambda s: (s.start_ms, s.end_ms)))
             self.speech_done_ms += window.speech_ms
+            self.report("transcribing", 0.08 + 0.92 * self.speech_done_ms / total_speech,
+                        window.end_ms, f"{SAVED} {window.end_ms}")
         with self.store.write():
             if self.store.interview(self.interview_id).status is InterviewStatus.RECORDED:
                 self.store.set_interview_status(self.interview_id, InterviewStatus.TRANSCRIBED)

@@ -19,7 +19,7 @@ from study.folder import Study, create_study, open_study
 from study.model import FlagKind, Interview, InterviewStatus, JobState, Segment
 from transcription.audio import decode, import_audio
 from transcription.evaluation import word_error_rate as wer
-from transcription.job import Progress, create_job, run_job
+from transcription.job import SAVED, Progress, create_job, run_job
 from transcription.options import Quality, TranscriptionOptions
 from transcription.worker import work
 
@@ -133,18 +133,19 @@ def test_a_killed_worker_leaves_committed_windows_and_the_job_resumes(
     with create_study(tmp_path / "Killed") as study:
         interview_id, _ = import_audio(study, audio)
         job_id = create_job(study, interview_id, TranscriptionOptions(
-            quality=Quality.FAST, threads=2, window_ms=25_000))
+            quality=Quality.FAST, threads=2, window_ms=15_000))
         root = study.folder.root
     context = mp.get_context("spawn")
     queue, cancel = context.Queue(), context.Event()
     worker = context.Process(target=work, args=(str(root), job_id, interview_id, queue, cancel))
     worker.start()
-    with open_study(root, backup=False) as watcher:
-        while watcher.store.job(job_id).done_ms == 0:
-            progress = queue.get(timeout=120)  # wakes on every report the worker makes
-            assert progress.stage != "failed", progress.message
-        worker.kill()  # SIGKILL: no clean-up of any kind
-        worker.join()
+    while True:  # kill right after the first window is committed, mid-way through the job
+        progress = queue.get(timeout=120)
+        assert progress.stage not in ("failed", "done"), progress.message
+        if progress.message.startswith(SAVED):
+            break
+    worker.kill()  # SIGKILL: no clean-up of any kind
+    worker.join()
     queue.close()
     queue.join_thread()
     with open_study(root) as study:
