@@ -29,7 +29,7 @@ from gui.settings import Settings
 from gui.transcript_editor import TranscriptEditor
 from gui.transcription_panel import TranscriptionPanel
 from study.errors import StudyError
-from study.folder import Study
+from study.folder import Study, open_study
 from study.model import JobState
 from transcription.audio import AUDIO_SUFFIXES, import_audio
 from transcription.job import create_job
@@ -46,6 +46,7 @@ def ask_yes_no(title: str, question: str) -> bool:
 class InterviewsView(QWidget):
     message = Signal(str)
     error = Signal(str, str)  # title, message
+    imported = Signal(int)  # an interview made by a background import
 
     def __init__(self, study: Study, runner: JobRunner, settings: Settings, stack: QUndoStack,
                  parent: QWidget | None = None) -> None:
@@ -139,7 +140,31 @@ class InterviewsView(QWidget):
             self, "Import interview audio", str(Path.home()),
             f"Audio and video ({patterns});;All files (*)")
         for path in paths:
-            self.import_audio(Path(path))
+            self.import_audio_in_background(Path(path))
+
+    def import_audio_in_background(self, path: Path) -> None:
+        """Copy and hash a (possibly hour-long) file without freezing the window."""
+        root = self.study.folder.root
+
+        def work() -> tuple[int, int]:
+            with open_study(root, backup=False, recover_jobs=False) as study:
+                interview_id, media = import_audio(study, path)
+                return interview_id, media.duration_ms
+
+        def done(result: tuple[int, int]) -> None:
+            interview_id, duration_ms = result
+            self.model.reload()
+            self.select(interview_id)
+            self.message.emit(f"Imported {path.name} ({clock(duration_ms)}).")
+            self.imported.emit(interview_id)
+
+        def failed(error: Exception) -> None:
+            if not isinstance(error, StudyError):
+                raise error
+            self.error.emit("Could not import the audio", str(error))
+
+        self.message.emit(f"Importing {path.name}…")
+        self.runner.run_in_thread(work, done, failed)
 
     def import_audio(self, path: Path) -> int | None:
         """Copy an audio file into the study as a new interview; None if refused."""

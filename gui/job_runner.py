@@ -14,12 +14,13 @@ import dataclasses
 import multiprocessing as mp
 import queue
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from study.model import Changes, JobState
 from study.store import Store
@@ -28,6 +29,25 @@ from transcription.worker import work
 
 POLL_MS = 100
 GRACE_MS = 500
+
+
+class _Task(QThread):
+    """One short piece of file work (a copy and a hash) off the GUI thread."""
+
+    succeeded = Signal(int, object)
+    failed = Signal(int, object)
+
+    def __init__(self, task_id: int, work: Callable[[], object], parent: QObject) -> None:
+        super().__init__(parent)
+        self.task_id, self.work = task_id, work
+
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except Exception as e:  # handed to the GUI thread, which decides what to show
+            self.failed.emit(self.task_id, e)
+        else:
+            self.succeeded.emit(self.task_id, result)
 
 
 @dataclass
@@ -57,6 +77,43 @@ class JobRunner(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
+        self._tasks: dict[int, tuple[_Task, Callable[[Any], None],
+                                     Callable[[Exception], None]]] = {}
+        self._next_task = 0
+
+    # --- short tasks in a thread ---------------------------------------------------------------
+
+    def run_in_thread(self, work: Callable[[], object], done: Callable[[Any], None],
+                      failed: Callable[[Exception], None]) -> None:
+        """Run `work` in a thread; `done` or `failed` is then called on the GUI thread.
+
+        `work` must not touch the GUI's store: SQLite connections are per thread, so it
+        opens its own (open_study with recover_jobs=False).
+        """
+        self._next_task += 1
+        task = _Task(self._next_task, work, self)
+        self._tasks[task.task_id] = (task, done, failed)
+        task.succeeded.connect(self._task_succeeded)
+        task.failed.connect(self._task_failed)
+        task.start()
+
+    def busy_tasks(self) -> int:
+        return len(self._tasks)
+
+    @Slot(int, object)
+    def _task_succeeded(self, task_id: int, result: object) -> None:
+        task, done, _ = self._tasks.pop(task_id)
+        task.wait()
+        task.deleteLater()
+        done(result)
+
+    @Slot(int, object)
+    def _task_failed(self, task_id: int, error: object) -> None:
+        task, _, failed = self._tasks.pop(task_id)
+        task.wait()
+        task.deleteLater()
+        assert isinstance(error, Exception)
+        failed(error)
 
     # --- queue -------------------------------------------------------------------------------
 
@@ -93,7 +150,10 @@ class JobRunner(QObject):
         QTimer.singleShot(GRACE_MS, lambda: self._terminate_if_alive(running))
 
     def shutdown(self) -> None:
-        """Before the study closes: drop the queue and stop the worker for good."""
+        """Before the study closes: finish short tasks, drop the queue, stop the worker."""
+        for task, _, _ in list(self._tasks.values()):
+            task.wait()
+        self._tasks.clear()
         self._waiting.clear()
         running = self._running
         if running is not None:

@@ -125,7 +125,10 @@ def create_study(path: Path | str, name: str = "") -> Study:
     return Study(folder, store)
 
 
-def open_study(path: Path | str, *, backup: bool = True) -> Study:
+def open_study(path: Path | str, *, backup: bool = True, recover_jobs: bool = True) -> Study:
+    """Open a study. The app's own open makes a backup and marks jobs a crash left
+    'running' as interrupted; a worker or helper thread opens with both off, so it
+    never mistakes a job in progress elsewhere for a crashed one."""
     root = study_path(path)
     folder = StudyFolder(root)
     if not folder.database.exists():
@@ -135,7 +138,8 @@ def open_study(path: Path | str, *, backup: bool = True) -> Study:
         folder.make_dirs()
         if backup:
             rolling_backup(store, folder)
-        store.mark_interrupted_jobs()
+        if recover_jobs:
+            store.mark_interrupted_jobs()
     except BaseException:
         store.close()
         raise

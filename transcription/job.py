@@ -85,7 +85,7 @@ def run_job(study_root: Path, job_id: int, *, progress: ProgressCallback,
             cancelled: Callable[[], bool] = lambda: False,
             model_dir: Path | None = None) -> JobState:
     """Run (or resume) one transcription job to the end; returns its final state."""
-    with open_study(study_root, backup=False) as study:
+    with open_study(study_root, backup=False, recover_jobs=False) as study:
         return TranscriptionRun(study, job_id, progress, cancelled, model_dir).run()
 
 

@@ -97,3 +97,20 @@ def test_cancel_within_a_second_then_resume(interviews, qtbot: QtBot,  # type: i
     text = " ".join(s.text.lower() for s in store.segments(interview_id))
     for phrase in ("your country", "fairest creatures", "stew"):
         assert phrase in text
+
+
+def test_audio_import_runs_off_the_gui_thread(interviews, qtbot: QtBot,  # type: ignore[no-untyped-def]
+                                              fixtures_dir: Path, tmp_path: Path) -> None:
+    with qtbot.waitSignal(interviews.imported, timeout=30_000) as imported:
+        interviews.import_audio_in_background(fixtures_dir / "audio" / "jfk.flac")
+    interview_id = imported.args[0]
+    interview = interviews.store.interview(interview_id)
+    assert interview.media_id is not None and 10_500 < interview.duration_ms < 11_500
+    assert interviews.model.row_of(interview_id) >= 0  # the list shows it
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio at all", encoding="utf-8")
+    with qtbot.waitSignal(interviews.error, timeout=30_000) as refused:
+        interviews.import_audio_in_background(bad)
+    assert "notes.wav" in refused.args[1]
+    assert len(interviews.store.interviews()) == 1
+    assert interviews.runner.busy_tasks() == 0
