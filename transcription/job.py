@@ -23,12 +23,24 @@ from study.folder import Study, open_study
 from study.model import Flag, FlagKind, InterviewStatus, Job, JobState, Segment, Speaker, Word
 from transcription.audio import SAMPLE_RATE, Cancelled, PcmCache
 from transcription.guards import low_confidence_flags, repetition_flag
-from transcription.options import TranscriptionOptions
-from transcription.windows import Span, TimeMap, Window, merge_spans, plan_windows, uncovered
+from transcription.options import Quality, TranscriptionOptions
+from transcription.windows import (
+    Span,
+    TimeMap,
+    Window,
+    batch_clips,
+    merge_spans,
+    plan_windows,
+    uncovered,
+)
 
 KIND = "transcription"
 VAD_CHUNK_MS = 300_000  # the VAD reads the cached audio five minutes at a time
 MISSED_RETRY_PAD_MS = 200
+BATCH_SIZE = 8  # clips decoded together in the fast (batched) mode
+# On 2 cores batching measured no faster than plain greedy decoding (14.0 s against
+# 13.4 s for 5 minutes, same WER); it pays with more cores to keep busy.
+BATCH_MIN_THREADS = 4
 SAVED = "saved up to"  # the message after each committed window, with its end in ms
 
 if TYPE_CHECKING:  # the engine (and faster-whisper) load only when a job runs
@@ -298,8 +310,12 @@ class TranscriptionRun:
         time_map = TimeMap(tuple(spans))
         segments: list[Segment] = []
         hotwords = " ".join(self.options.hotwords) or None
+        batched = (self.options.quality is Quality.FAST and window is not None
+                   and self.options.threads >= BATCH_MIN_THREADS)
         for rec in engine.recognise(audio, beam_size=self.options.beam_size,
                                     language=self.options.language, hotwords=hotwords,
+                                    clips=batch_clips(spans) if batched else (),
+                                    batch_size=BATCH_SIZE if batched else 0,
                                     should_stop=self._cancelled):
             words = tuple(
                 Word(w.text, time_map.to_original(w.start_s * 1000),

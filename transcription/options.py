@@ -11,7 +11,7 @@ from enum import StrEnum
 
 class Quality(StrEnum):
     ACCURATE = "accurate"  # beam search of 5
-    FAST = "fast"  # greedy decoding
+    FAST = "fast"  # greedy decoding of 30-second clips in batches
 
 
 def default_threads() -> int:

@@ -110,3 +110,23 @@ def uncovered(speech: Sequence[Span], covered: Sequence[Span], *,
         if cursor < end:
             gaps.append((cursor, end))
     return [(s, e) for s, e in gaps if e - s >= min_ms]
+
+
+def batch_clips(spans: Sequence[Span], max_ms: int = 30_000) -> list[tuple[float, float]]:
+    """Cut speech joined end to end into clips of at most max_ms, between spans where
+    possible, as (start, end) seconds of the joined audio: the batched recogniser
+    decodes each clip on its own."""
+    clips: list[tuple[float, float]] = []
+    start = position = 0
+    for s, e in spans:
+        length = e - s
+        if position > start and position + length - start > max_ms:
+            clips.append((start / 1000, position / 1000))
+            start = position
+        position += length
+        while position - start > max_ms:
+            clips.append((start / 1000, (start + max_ms) / 1000))
+            start += max_ms
+    if position > start:
+        clips.append((start / 1000, position / 1000))
+    return clips

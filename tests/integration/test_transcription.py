@@ -95,6 +95,25 @@ def test_librispeech_passages_within_word_error_bound(study: Study, fixtures_dir
         assert wer(reference, text) < 0.25, (key, text)
 
 
+def test_fast_mode_decodes_in_batches_with_more_threads(
+        study: Study, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcription import engine
+
+    batches: list[int] = []
+    original = engine.Engine.recognise
+
+    def spy(self, audio, **kwargs):  # type: ignore[no-untyped-def]
+        batches.append(kwargs.get("batch_size", 0))
+        return original(self, audio, **kwargs)
+
+    monkeypatch.setattr(engine.Engine, "recognise", spy)
+    interview_id = transcribe(study, fixtures_dir / "audio" / "jfk.flac",
+                              TranscriptionOptions(quality=Quality.FAST, threads=4))
+    assert batches and batches[0] == 8
+    text = " ".join(s.text for s in transcript(study, interview_id))
+    assert wer(JFK, text) < 0.2, text
+
+
 def test_silence_yields_no_text(study: Study, tmp_path: Path) -> None:
     noise = np.random.default_rng(1).normal(0, 0.002, 16_000 * 20).astype(np.float32)
     interview_id = transcribe(study, write_wav(tmp_path / "quiet.wav", noise))

@@ -80,3 +80,16 @@ def test_low_confidence_words_are_flagged_in_runs() -> None:
     assert [(f.start_ms, f.end_ms, f.note) for f in flags] == [
         (200, 500, "went to"), (900, 1200, "court")]
     assert all(f.kind is FlagKind.LOW_CONFIDENCE for f in flags)
+
+
+@given(spans.filter(bool), st.integers(5_000, 30_000))
+def test_batch_clips_are_short_contiguous_and_cover_all_speech(speech: list[tuple[int, int]],
+                                                               limit: int) -> None:
+    from transcription.windows import batch_clips
+
+    merged = merge_spans(speech)
+    total = sum(e - s for s, e in merged) / 1000
+    clips = batch_clips(merged, limit)
+    assert clips[0][0] == 0 and abs(clips[-1][1] - total) < 1e-9
+    assert all(abs(a[1] - b[0]) < 1e-9 for a, b in pairwise(clips))
+    assert all(0 < e - s <= limit / 1000 + 1e-9 for s, e in clips)
