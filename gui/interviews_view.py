@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.actions import make_action
 from gui.format import clock
 from gui.interviews_model import INTERVIEW_ID_ROLE, InterviewsModel
 from gui.job_runner import JobRunner
@@ -81,12 +82,14 @@ class InterviewsView(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.header)
         right_layout.addWidget(self.editor, 1)
-        self.import_action = self._action("&Import audio…", "Ctrl+I", self.import_audio_dialog)
-        self.import_transcript_action = self._action("Import trans&cript…", "Ctrl+Shift+I",
-                                                     self.import_transcript_dialog)
-        self.transcribe_action = self._action("&Transcribe", "Ctrl+T", self.transcribe_selected)
-        self.cancel_action = self._action("&Cancel transcription", "Ctrl+Shift+Esc",
-                                          self.cancel_running)
+        self.import_action = make_action(self, "&Import audio…", self.import_audio_dialog,
+                                         "Ctrl+I")
+        self.import_transcript_action = make_action(
+            self, "Import trans&cript…", self.import_transcript_dialog, "Ctrl+Shift+I")
+        self.transcribe_action = make_action(self, "&Transcribe", self.transcribe_selected,
+                                             "Ctrl+T")
+        self.cancel_action = make_action(self, "&Cancel transcription", self.cancel_running,
+                                         "Ctrl+Shift+Esc")
         toolbar = QToolBar()
         toolbar.addActions([self.import_action, self.import_transcript_action,
                             self.transcribe_action])
@@ -117,12 +120,6 @@ class InterviewsView(QWidget):
         self.model.modelReset.connect(self._reselect)
         self._update_actions()
 
-    def _action(self, text: str, shortcut: str, slot: Callable[[], object]) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
 
     def _update_actions(self) -> None:
         self.transcribe_action.setEnabled(bool(self.selected_ids()))

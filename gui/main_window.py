@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.actions import make_action
 from gui.codebook_view import CodebookView
 from gui.errors import show_error
 from gui.interviews_view import InterviewsView
@@ -139,39 +139,32 @@ class MainWindow(QMainWindow):
 
     # --- actions and menus -----------------------------------------------------------------
 
-    def _action(self, text: str, slot: Callable[[], object],
-                shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        return action
 
     def _build_actions(self) -> None:
-        self.new_action = self._action("&New study…", self.new_study_dialog,
+        self.new_action = make_action(self, "&New study…", self.new_study_dialog,
                                        QKeySequence.StandardKey.New)
-        self.open_action = self._action("&Open study…", self.open_study_dialog,
+        self.open_action = make_action(self, "&Open study…", self.open_study_dialog,
                                         QKeySequence.StandardKey.Open)
-        self.demo_action = self._action("Open &demo study", self.open_demo)
-        self.close_action = self._action("&Close study", self.close_study,
+        self.demo_action = make_action(self, "Open &demo study", self.open_demo)
+        self.close_action = make_action(self, "&Close study", self.close_study,
                                          QKeySequence.StandardKey.Close)
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = make_action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo),
                                        QKeySequence("Ctrl+Y")])
         self.section_actions = [
-            self._action(f"&{n + 1} {name}",
+            make_action(self, f"&{n + 1} {name}",
                          lambda _checked=False, n=n: self.show_section(n), f"Ctrl+{n + 1}")
             for n, name in enumerate(SECTIONS)
         ]
-        self.about_action = self._action("&About Verbatim", self.about)
-        self.transcription_settings_action = self._action("Transcription &settings…",
+        self.about_action = make_action(self, "&About Verbatim", self.about)
+        self.transcription_settings_action = make_action(self, "Transcription &settings…",
                                                           self.transcription_settings)
-        self.glossary_action = self._action("Study &glossary…", self.glossary)
-        self.hotkeys_action = self._action("Transcription &hotkeys…", self.hotkeys)
-        self.record_action = self._action("&Record interview…", self.record_interview,
+        self.glossary_action = make_action(self, "Study &glossary…", self.glossary)
+        self.hotkeys_action = make_action(self, "Transcription &hotkeys…", self.hotkeys)
+        self.record_action = make_action(self, "&Record interview…", self.record_interview,
                                           "Ctrl+Shift+R")
         self._recording: QDialog | None = None
 

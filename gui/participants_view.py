@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtGui import QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.actions import make_action
 from gui.attribute_dialog import AttributeDialog
 from gui.participant_dialog import ParticipantDialog
 from gui.participants_model import SORT_ROLE, ParticipantsModel
@@ -47,12 +48,12 @@ class ParticipantsView(QWidget):
         self.table.verticalHeader().hide()
         self.table.doubleClicked.connect(lambda _index: self.edit_selected())
 
-        self.add_action = self._action("&Add participant…", "Ctrl+Shift+P", self.add)
-        self.edit_action = self._action("&Edit participant…", "Return", self.edit_selected)
-        self.delete_action = self._action("&Delete participant", QKeySequence.StandardKey.Delete,
-                                          self.delete_selected)
-        self.attribute_action = self._action("New &attribute…", "Ctrl+Shift+A",
-                                             self.add_attribute)
+        self.add_action = make_action(self, "&Add participant…", self.add, "Ctrl+Shift+P")
+        self.edit_action = make_action(self, "&Edit participant…", self.edit_selected, "Return")
+        self.delete_action = make_action(self, "&Delete participant", self.delete_selected,
+                                         QKeySequence.StandardKey.Delete)
+        self.attribute_action = make_action(self, "New &attribute…", self.add_attribute,
+                                            "Ctrl+Shift+A")
         for a in (self.edit_action, self.delete_action):
             a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         toolbar = QToolBar()
@@ -66,13 +67,6 @@ class ParticipantsView(QWidget):
         self.model.modelReset.connect(self._update_actions)
         self._update_actions()
 
-    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey,
-                slot: Callable[[], None]) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
 
     def _update_actions(self) -> None:
         has = self.selected() is not None
