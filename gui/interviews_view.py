@@ -32,9 +32,6 @@ from gui.transcription_panel import TranscriptionPanel
 from study.errors import StudyError
 from study.folder import Study, open_study
 from study.model import JobState
-from transcription.audio import AUDIO_SUFFIXES, import_audio
-from transcription.job import create_job
-from transcription.transcript_import import import_transcript
 
 Ask = Callable[[str, str], bool]
 
@@ -132,6 +129,8 @@ class InterviewsView(QWidget):
     # --- audio and transcription -------------------------------------------------------------
 
     def import_audio_dialog(self) -> None:
+        from transcription.audio import AUDIO_SUFFIXES
+
         patterns = " ".join(f"*{s}" for s in sorted(AUDIO_SUFFIXES))
         paths, _ = QFileDialog.getOpenFileNames(
             self, "Import interview audio", str(Path.home()),
@@ -141,6 +140,8 @@ class InterviewsView(QWidget):
 
     def import_audio_in_background(self, path: Path) -> None:
         """Copy and hash a (possibly hour-long) file without freezing the window."""
+        from transcription.audio import import_audio
+
         root = self.study.folder.root
 
         def work() -> tuple[int, int]:
@@ -165,6 +166,8 @@ class InterviewsView(QWidget):
 
     def import_audio(self, path: Path) -> int | None:
         """Copy an audio file into the study as a new interview; None if refused."""
+        from transcription.audio import import_audio
+
         try:
             interview_id, media = import_audio(self.study, path)
         except StudyError as e:
@@ -184,6 +187,8 @@ class InterviewsView(QWidget):
     def import_transcript(self, path: Path) -> int | None:
         """Read a transcript into the selected interview if it has none yet (e.g. one with
         audio only), else into a new interview. None if the file was refused."""
+        from transcription.transcript_import import import_transcript
+
         selected = self.selected_ids()
         target = selected[0] if len(selected) == 1 and not self.store.segment_count(
             selected[0]) else None
@@ -202,6 +207,8 @@ class InterviewsView(QWidget):
 
     def transcribe(self, interview_ids: list[int]) -> list[int]:
         """Queue these interviews; returns the job ids queued."""
+        from transcription.job import create_job
+
         options = self.settings.transcription_options()
         queued: list[int] = []
         for interview_id in interview_ids:

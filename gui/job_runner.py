@@ -24,8 +24,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from study.model import Changes, JobState
 from study.store import Store
-from transcription.job import Progress
-from transcription.worker import work
+from transcription.progress import Progress
 
 POLL_MS = 100
 GRACE_MS = 500
@@ -169,6 +168,8 @@ class JobRunner(QObject):
     def _start_next(self) -> None:
         if self._running is not None or not self._waiting:
             return
+        from transcription.worker import work  # loads numpy and PyAV: only when needed
+
         job_id, interview_id = self._waiting.popleft()
         progress_queue = self._context.Queue()
         cancel = self._context.Event()

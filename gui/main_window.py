@@ -290,13 +290,16 @@ class MainWindow(QMainWindow):
 
     def _recover_recordings(self) -> None:
         """Offer recordings a crash or kill left unfinished (kept up to their last sync)."""
+        from transcription.wav_writer import unfinished_recordings
+
+        if self.study is None or not unfinished_recordings(self.study.folder):
+            return  # the usual case: nothing to offer, and no audio libraries to load
         from gui.recording_dialog import offer_recovery
 
-        if self.study is not None:
-            recovered = offer_recovery(self.study, self)
-            if recovered and self.workspace is not None:
-                self.show_section(1)
-                self.workspace.interviews.select(recovered[-1])
+        recovered = offer_recovery(self.study, self)
+        if recovered and self.workspace is not None:
+            self.show_section(1)
+            self.workspace.interviews.select(recovered[-1])
 
     def close_study(self) -> None:
         if self.study is None:

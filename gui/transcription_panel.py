@@ -13,7 +13,7 @@ from gui.format import clock
 from gui.job_runner import JobRunner
 from study.model import JobState
 from study.store import Store
-from transcription.job import Progress
+from transcription.progress import Progress
 
 
 def eta_text(seconds: float | None) -> str:

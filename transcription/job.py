@@ -12,7 +12,6 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from study.model import Flag, FlagKind, InterviewStatus, Job, JobState, Segment,
 from transcription.audio import SAMPLE_RATE, Cancelled, PcmCache
 from transcription.guards import low_confidence_flags, repetition_flag
 from transcription.options import Quality, TranscriptionOptions
+from transcription.progress import Progress
 from transcription.windows import (
     Span,
     TimeMap,
@@ -45,21 +45,6 @@ SAVED = "saved up to"  # the message after each committed window, with its end i
 
 if TYPE_CHECKING:  # the engine (and faster-whisper) load only when a job runs
     from transcription.engine import Engine
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """One report from a running job; small and picklable, sent across processes."""
-
-    job_id: int
-    interview_id: int
-    stage: str  # preparing audio, finding speech, transcribing, done, cancelled, failed
-    fraction: float
-    done_ms: int = 0
-    total_ms: int = 0
-    eta_s: float | None = None
-    message: str = ""
-    speed: float | None = None  # seconds of speech per second of work, this run
 
 
 ProgressCallback = Callable[[Progress], None]
