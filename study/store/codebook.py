@@ -102,6 +102,24 @@ class CodebookMixin(StoreCore):
         return {r["code_id"]: r["n"] for r in self.rows(
             "SELECT code_id, count(*) AS n FROM codings GROUP BY code_id")}
 
+    def code_map_positions(self) -> dict[int, tuple[float, float]]:
+        """Where each placed code sits on the thematic map (unplaced codes are absent)."""
+        return {r["id"]: (r["map_x"], r["map_y"]) for r in self.rows(
+            "SELECT id, map_x, map_y FROM codes WHERE map_x IS NOT NULL AND map_y IS NOT NULL")}
+
+    def set_map_positions(self, *, themes: dict[int, tuple[float, float] | None] | None = None,
+                          codes: dict[int, tuple[float, float] | None] | None = None) -> Changes:
+        """Save where themes and codes sit on the thematic map, in one transaction;
+        None un-places one (it goes back to the automatic layout)."""
+        with self.write() as tx:
+            for table, kind, moved in (("themes", "theme", themes or {}),
+                                       ("codes", "code", codes or {})):
+                for id_, xy in moved.items():
+                    x, y = xy if xy is not None else (None, None)
+                    self.update_row(table, id_, {"map_x": x, "map_y": y})
+                    tx.update(kind, id_)
+        return tx.changes()
+
     # --- codings -----------------------------------------------------------------------------
 
     def codings(self, *, interview_id: int | None = None,

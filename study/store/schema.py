@@ -205,6 +205,24 @@ CREATE TABLE audit_log (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (V1,)
+V2 = """
+-- Where the researcher placed each code on the thematic map (themes have their own).
+ALTER TABLE codes ADD COLUMN map_x REAL;
+ALTER TABLE codes ADD COLUMN map_y REAL;
+
+-- Full-text search over transcripts, kept in step with segments by triggers.
+CREATE VIRTUAL TABLE segments_fts USING fts5(
+    text, content='segments', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+INSERT INTO segments_fts(segments_fts) VALUES ('rebuild');
+CREATE TRIGGER segments_fts_insert AFTER INSERT ON segments BEGIN
+    INSERT INTO segments_fts(rowid, text) VALUES (NEW.id, NEW.text); END;
+CREATE TRIGGER segments_fts_delete AFTER DELETE ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text); END;
+CREATE TRIGGER segments_fts_update AFTER UPDATE OF text ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', OLD.id, OLD.text);
+    INSERT INTO segments_fts(rowid, text) VALUES (NEW.id, NEW.text); END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2)
 
 CURRENT_VERSION = len(MIGRATIONS)

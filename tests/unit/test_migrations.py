@@ -117,7 +117,12 @@ def seed_v1(conn: sqlite3.Connection) -> None:
     """)
 
 
-SEED: dict[int, Callable[[sqlite3.Connection], None]] = {1: seed_v1}
+def seed_v2(conn: sqlite3.Connection) -> None:
+    seed_v1(conn)
+    conn.execute("UPDATE codes SET map_x = 10.5, map_y = -3 WHERE id = 20")
+
+
+SEED: dict[int, Callable[[sqlite3.Connection], None]] = {1: seed_v1, 2: seed_v2}
 
 
 def check_seed_survived(store: Store) -> None:
@@ -147,6 +152,7 @@ def check_seed_survived(store: Store) -> None:
     assert [j.state for j in store.jobs()] == [JobState.DONE]
     assert any(e.action == "study created" for e in store.audit_log())
     assert store.integrity_errors() == []
+    assert store.scalar("SELECT rowid FROM segments_fts WHERE segments_fts MATCH 'kenobi'") == 12
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -172,6 +178,8 @@ def test_migrates_from_every_earlier_version(tmp_path: Path, version: int,
         assert store.study_info().schema_version == CURRENT_VERSION
         if version:
             check_seed_survived(store)
+            if version >= 2:
+                assert store.code_map_positions() == {20: (10.5, -3.0)}
         assert store.integrity_errors() == []
     assert user_version(path) == CURRENT_VERSION
     assert schema_of(path) == fresh_schema
