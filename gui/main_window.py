@@ -26,18 +26,24 @@ from PySide6.QtWidgets import (
 
 from gui.actions import make_action
 from gui.codebook_view import CodebookView
+from gui.coding_page import CodingPage
 from gui.errors import show_error
 from gui.interviews_view import InterviewsView
 from gui.job_runner import JobRunner
+from gui.journal_view import JournalView
 from gui.participants_view import ParticipantsView
 from gui.settings import Settings
 from gui.study_signals import StudySignals
+from gui.thematic_map_view import ThematicMapView
 from gui.undo import set_error_reporter
 from study import __version__
 from study.errors import StudyError
 from study.folder import SUFFIX, Study, create_study, open_study
+from study.model import Coding, MemoTarget
 
-SECTIONS = ("Participants", "Interviews", "Codebook and themes")
+SECTIONS = ("Participants", "Interviews", "Coding", "Codebook and themes", "Thematic map",
+            "Journal")
+CODING_PAGE = 2
 
 
 class WelcomePage(QWidget):
@@ -82,16 +88,23 @@ class StudyWorkspace(QWidget):
         self.runner = JobRunner(study.store, study.folder.root, self)
         self.participants = ParticipantsView(study.store, stack)
         self.interviews = InterviewsView(study, self.runner, settings, stack)
-        self.codebook = CodebookView(study.store)
+        self.coding = CodingPage(study.store, stack)
+        self.codebook = CodebookView(study.store, stack)
+        self.map = ThematicMapView(study.store, stack)
+        self.journal = JournalView(study.store, stack)
+        self.codebook.open_coding.connect(self.open_coding)
         for receiver in (self.participants.model.on_changed, self.interviews.model.on_changed,
-                         self.interviews.transcript.on_changed, self.codebook.on_changed):
+                         self.interviews.transcript.on_changed, self.coding.on_changed,
+                         self.codebook.on_changed, self.map.on_changed,
+                         self.journal.on_changed):
             self.signals.changed.connect(receiver)
         self.navigator = QListWidget()
         self.navigator.setObjectName("navigator")
         self.navigator.addItems(list(SECTIONS))
         self.navigator.setMaximumWidth(200)
         self.pages = QStackedWidget()
-        for page in (self.participants, self.interviews, self.codebook):
+        for page in (self.participants, self.interviews, self.coding, self.codebook, self.map,
+                     self.journal):
             self.pages.addWidget(page)
         self.navigator.currentRowChanged.connect(self.pages.setCurrentIndex)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -107,7 +120,17 @@ class StudyWorkspace(QWidget):
     def show_section(self, index: int) -> None:
         self.navigator.setCurrentRow(index)
 
+    def open_coding(self, coding: Coding) -> None:
+        """Show a coding in its interview on the coding page, its text selected."""
+        self.show_section(CODING_PAGE)
+        self.coding.jump(coding.interview_id, coding.start_segment_id, coding.start_offset,
+                         coding.end_offset, coding.end_segment_id)
+        self.coding.text.select_coding(coding)
+
     def detach(self) -> None:
+        """Save what is typed but not yet saved, stop background work, stop listening."""
+        for editor in (self.coding.memos, self.codebook.memos, self.journal):
+            editor.commit()
         self.runner.shutdown()
         self.signals.detach()
 
@@ -164,6 +187,7 @@ class MainWindow(QMainWindow):
                                                           self.transcription_settings)
         self.glossary_action = make_action(self, "Study &glossary…", self.glossary)
         self.hotkeys_action = make_action(self, "Transcription &hotkeys…", self.hotkeys)
+        self.study_memo_action = make_action(self, "Study &memo…", self.study_memo)
         self.record_action = make_action(self, "&Record interview…", self.record_interview,
                                           "Ctrl+Shift+R")
         self._recording: QDialog | None = None
@@ -183,6 +207,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addActions(self.section_actions)
         self.participants_menu = bar.addMenu("&Participants")
         self.interviews_menu = bar.addMenu("&Interviews")
+        self.codes_menu = bar.addMenu("&Codes")
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -208,6 +233,20 @@ class MainWindow(QMainWindow):
             self.interviews_menu.addActions([self.glossary_action,
                                              self.transcription_settings_action,
                                              self.hotkeys_action])
+        self.codes_menu.clear()
+        self.codes_menu.setEnabled(has)
+        if self.workspace is not None:
+            c, b = self.workspace.coding, self.workspace.codebook
+            self.codes_menu.addActions([c.quick_action, c.apply_action, c.uncode_action,
+                                        c.search_action])
+            self.codes_menu.addSeparator()
+            self.codes_menu.addActions(b.actions_)
+            self.codes_menu.addSeparator()
+            t, m = b.themes, self.workspace.map
+            self.codes_menu.addActions([t.new_action, t.edit_action, t.delete_action,
+                                        m.export_action, m.reset_action])
+            self.codes_menu.addSeparator()
+            self.codes_menu.addActions([self.study_memo_action, self.workspace.journal.new_action])
         recent = self.settings.recent_studies()
         self.recent_menu.clear()
         for path in recent:
@@ -278,7 +317,9 @@ class MainWindow(QMainWindow):
         if not demo:
             self.settings.add_recent_study(study.folder.root)
         self.workspace = StudyWorkspace(study, self.undo_stack, self.settings)
-        for view in (self.workspace.participants, self.workspace.interviews):
+        ws = self.workspace
+        for view in (ws.participants, ws.interviews, ws.coding, ws.codebook, ws.map, ws.journal,
+                     ws.coding.search, ws.coding.memos):
             view.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.workspace.interviews.error.connect(lambda title, text: show_error(self, title, text))
         self.central.addWidget(self.workspace)
@@ -368,6 +409,23 @@ class MainWindow(QMainWindow):
         if self.study is None:
             return
         self._open(GlossaryDialog(self.study.store, self))
+
+    def study_memo(self) -> None:
+        """Memos on the study as a whole: research questions, decisions, the guide."""
+        from gui.memo_panel import MemoPanel
+
+        if self.study is None:
+            return
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Study memos")
+        panel = MemoPanel(self.study.store, self.undo_stack)
+        panel.set_target(MemoTarget.STUDY, None, f"Study: {self.study.name}")
+        if self.workspace is not None:
+            self.workspace.signals.changed.connect(panel.on_changed)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(panel)
+        dialog.resize(560, 480)
+        self._open(dialog)
 
     def about(self) -> None:
         QMessageBox.about(self, "About Verbatim",

@@ -348,3 +348,52 @@ class InterviewSummary:
     word_count: int = 0
     coding_count: int = 0
     media_filename: str = field(default="")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One match of a text search: where it lies in one segment (end exclusive).
+
+    `text` is the whole segment text as it was when searched, so a caller can show the
+    match in context and the store can tell when the transcript changed since.
+    """
+
+    interview_id: int
+    segment_id: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSnapshot:
+    """A code with everything hanging on it, as it was: what undo of delete and merge
+    puts back, with the same ids.
+
+    codes: the code and its whole subtree, parents before children; codings: the
+    codings of those codes; theme_links: (theme_id, code_id) memberships; memos: memos
+    on those codes and on those codings; map_positions: (code_id, x, y) of the codes
+    placed on the thematic map.
+    """
+
+    codes: tuple[Code, ...]
+    codings: tuple[Coding, ...]
+    theme_links: tuple[tuple[int, int], ...]
+    memos: tuple[Memo, ...]
+    map_positions: tuple[tuple[int, float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CodingRef:
+    """A coding with what a list of quotes shows beside it: where and who said it.
+
+    start_ms and speaker_label are those of the coding's first segment; text is the
+    coded words, segments joined by a space (as Store.coded_text gives them).
+    """
+
+    coding: Coding
+    interview_title: str
+    participant_code: str
+    start_ms: int
+    speaker_label: str
+    text: str

@@ -1,20 +1,36 @@
 """Moving character offsets through a text edit, so codings keep covering the same words.
 
-difflib's opcodes say which stretches of the old text survive where in the new one. A
-span's start moves with the character it sits before, its end with the character it
-sits after; text typed just outside a span stays outside, and text replaced inside it
-is covered by its replacement.
+difflib's opcodes say which stretches of the old text survive where in the new one. The
+diff runs over words, spaces and punctuation marks rather than characters, so deleting
+"ward and the " before "warden" cannot be mistaken for deleting "ward" and the start
+of "warden". A span's start moves with the character it sits before, its end with the
+character it sits after; text typed just outside a span stays outside, and text
+replaced inside it is covered by its replacement.
 """
 
 from __future__ import annotations
 
+import re
 from difflib import SequenceMatcher
+from itertools import accumulate
 
 Opcodes = list[tuple[str, int, int, int, int]]
+TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def _tokens(text: str) -> tuple[list[str], list[int]]:
+    """The text's tokens and where each starts (plus the text's end)."""
+    tokens = TOKEN.findall(text)
+    return tokens, [0, *accumulate(len(t) for t in tokens)]
 
 
 def opcodes(old: str, new: str) -> Opcodes:
-    return SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    """Character opcodes from a diff of the two texts' tokens."""
+    old_tokens, old_at = _tokens(old)
+    new_tokens, new_at = _tokens(new)
+    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    return [(tag, old_at[i1], old_at[i2], new_at[j1], new_at[j2])
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 
 
 def map_start(ops: Opcodes, offset: int, new_len: int) -> int:

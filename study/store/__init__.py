@@ -13,10 +13,11 @@ from study.store.jobs import JobsMixin
 from study.store.notes import NotesMixin
 from study.store.participants import ParticipantsMixin
 from study.store.schema import CURRENT_VERSION
+from study.store.search import SearchMixin
 
 
 class Store(
-    ParticipantsMixin, EditingMixin, NotesMixin, AnonymityMixin, JobsMixin
+    ParticipantsMixin, EditingMixin, SearchMixin, NotesMixin, AnonymityMixin, JobsMixin
 ):
     """All reads and writes of one study database."""
 

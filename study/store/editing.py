@@ -91,6 +91,7 @@ class EditingMixin(InterviewsMixin, CodebookMixin):
             if seg.text == text:
                 return tx.changes()
             ops = opcodes(seg.text, text)
+            across: list[Coding] = []
             for c in self.codings_touching([segment_id]):
                 start, end = c.start_offset, c.end_offset
                 if c.start_segment_id == segment_id and c.end_segment_id == segment_id:
@@ -105,9 +106,14 @@ class EditingMixin(InterviewsMixin, CodebookMixin):
                         start = map_start(ops, start, len(text))
                     if c.end_segment_id == segment_id:
                         end = map_end(ops, end)
+                    across.append(dataclasses.replace(c, start_offset=start, end_offset=end))
                 self._move_coding(c, start, end, tx)
             words = seg.words if _same_words(seg.text, text) else ()
             self.update_segment(dataclasses.replace(seg, text=text, words=words))
+            for c in across:  # all its words, in every segment, may now be gone
+                if not self.coded_text(c).strip():
+                    self.delete_coding(c.id)  # type: ignore[arg-type]
+                    tx.remove("coding", c.id)  # type: ignore[arg-type]
         return tx.changes()
 
     def _move_coding(self, c: Coding, start: int, end: int, tx: object) -> None:

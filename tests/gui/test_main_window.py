@@ -30,9 +30,15 @@ def test_demo_study_opens_with_all_sections(window: MainWindow) -> None:
     assert ws.participants.model.rowCount() == 7
     assert ws.interviews.model.rowCount() == 7
     window.section_actions[2].trigger()
+    assert ws.pages.currentWidget() is ws.coding
+    assert ws.coding.view.interview_id is not None and ws.coding.text.spans
+    window.section_actions[3].trigger()
     assert ws.pages.currentWidget() is ws.codebook
-    assert ws.codebook.codes_model.rowCount() >= 3
-    assert ws.codebook.themes_model.rowCount() == 2
+    assert ws.codebook.codes.model.rowCount() >= 3
+    window.section_actions[4].trigger()
+    assert ws.pages.currentWidget() is ws.map
+    window.section_actions[5].trigger()
+    assert ws.pages.currentWidget() is ws.journal
     # Demo copies are not remembered as recent studies.
     assert window.settings.recent_studies() == []
 

@@ -645,3 +645,314 @@ def test_memos_go_with_the_object_they_are_on(study: Study) -> None:
     store.delete_theme(tid)
     store.delete_interview(iid)
     assert [m.target for m in store.memos()] == [MemoTarget.STUDY]
+
+
+# --- moving codes -----------------------------------------------------------------------------
+
+
+def names_under(store: Store, parent: int | None) -> list[tuple[str, int]]:
+    return [(c.name, c.position) for c in store.codes() if c.parent_id == parent]
+
+
+def test_move_code_within_its_level_renumbers_siblings(store: Store) -> None:
+    a, b, c, d = (add_code(store, n, position=i) for i, n in enumerate("ABCD"))
+    heard = recording(store)
+    changes = store.move_code(d, None, 1)
+    assert heard == [changes]
+    assert names_under(store, None) == [("A", 0), ("D", 1), ("B", 2), ("C", 3)]
+    assert sorted(changes.ids("code", "updated")) == sorted([d, b, c])
+    assert a not in changes.ids("code", "updated")
+    assert not store.move_code(d, None, 1)  # already there: nothing changes
+
+
+def test_move_code_to_another_parent_at_an_index(store: Store) -> None:
+    a, b, c = (add_code(store, n, position=i) for i, n in enumerate("ABC"))
+    x, y = add_code(store, "x", a, position=0), add_code(store, "y", a, position=1)
+    changes = store.move_code(b, a, 1)
+    assert store.code(b).parent_id == a
+    assert names_under(store, a) == [("x", 0), ("B", 1), ("y", 2)]
+    assert names_under(store, None) == [("A", 0), ("C", 1)]  # the old level closes up
+    assert sorted(changes.ids("code", "updated")) == sorted([b, y, c])
+    assert x not in changes.ids("code", "updated")
+    store.move_code(b, None, 0)
+    assert names_under(store, None) == [("B", 0), ("A", 1), ("C", 2)]
+    assert names_under(store, a) == [("x", 0), ("y", 1)]
+
+
+def test_move_code_clamps_the_index(store: Store) -> None:
+    a, b, c = (add_code(store, n, position=i) for i, n in enumerate("ABC"))
+    store.move_code(a, None, 99)
+    assert names_under(store, None) == [("B", 0), ("C", 1), ("A", 2)]
+    store.move_code(a, None, -3)
+    assert names_under(store, None) == [("A", 0), ("B", 1), ("C", 2)]
+    assert {b, c} <= {x.id for x in store.codes()}
+
+
+def test_moving_back_undoes_a_move(store: Store) -> None:
+    top = [add_code(store, n, position=i) for i, n in enumerate("ABCD")]
+    kids = [add_code(store, n, top[0], position=i) for i, n in enumerate("xyz")]
+    original = store.codes()
+    code = store.code(top[2])
+    before = (code.parent_id, [c.id for c in store.codes() if c.parent_id is None].index(code.id))
+    store.move_code(top[2], kids[1], 0)
+    store.move_code(top[2], *before)
+    assert store.codes() == original
+
+
+def test_move_code_refusals(store: Store) -> None:
+    top = add_code(store, "Top")
+    mid = add_code(store, "Mid", top)
+    leaf = add_code(store, "Leaf", mid)
+    add_code(store, "Leaf", top, position=1)
+    original = store.codes()
+    heard = recording(store)
+    for into in (top, mid, leaf):
+        with pytest.raises(ValidationError, match="cannot be placed inside itself or its own"):
+            store.move_code(top, into, 0)
+    with pytest.raises(ValidationError, match="already a code 'Leaf' at that level"):
+        store.move_code(leaf, top, 0)
+    with pytest.raises(NotFoundError, match="code"):
+        store.move_code(leaf, 999, 0)
+    with pytest.raises(NotFoundError, match="code"):
+        store.move_code(999, None, 0)
+    assert store.codes() == original
+    assert heard == []
+
+
+# --- snapshots, deleting and merging codes -------------------------------------------------------
+
+
+def codebook_state(store: Store) -> tuple[object, ...]:
+    return (store.codes(), store.codings(), store.themes(), store.memos(),
+            store.code_map_positions())
+
+
+def rich_codebook(store: Store) -> dict[str, int]:
+    """A codebook with codings (one across segments), themes, memos and map places."""
+    iid, (s1, s2, s3) = transcript(store, "We never have enough time.", "Nobody listens.",
+                                   "The team is great.")
+    ids = {"care": add_code(store, "Care", definition="About care", colour="#e15759")}
+    ids["time"] = add_code(store, "Time", ids["care"])
+    ids["rushed"] = add_code(store, "Rushed", ids["time"], position=1)
+    ids["staff"] = add_code(store, "Staffing", ids["care"], position=1)
+    ids["other"] = add_code(store, "Other", position=1)
+    for name, code, span in (("c_care", "care", (s1, 0, s1, 7)), ("c_time", "time", (s1, 8, s2, 6)),
+                             ("c_rushed", "rushed", (s1, 13, s1, 25)),
+                             ("c_staff", "staff", (s3, 4, s3, 8)),
+                             ("c_other", "other", (s2, 0, s2, 6))):
+        ids[name] = store.add_coding(Coding(ids[code], iid, *span)).new_id("coding")
+    ids["t1"] = store.add_theme(Theme("Pressure", code_ids=(ids["care"], ids["time"],
+                                                            ids["other"]))).new_id("theme")
+    ids["t2"] = store.add_theme(Theme("Speed", code_ids=(ids["rushed"],))).new_id("theme")
+    for name, target, target_id in (("m_care", MemoTarget.CODE, ids["care"]),
+                                    ("m_rushed", MemoTarget.CODE, ids["rushed"]),
+                                    ("m_coding", MemoTarget.CODING, ids["c_time"]),
+                                    ("m_other", MemoTarget.CODE, ids["other"]),
+                                    ("m_study", MemoTarget.STUDY, None)):
+        ids[name] = store.add_memo(Memo(target, f"memo {name}", target_id)).new_id("memo")
+    store.set_map_positions(codes={ids["care"]: (1.5, -2.0), ids["rushed"]: (0.25, 3.0)})
+    ids["interview"] = iid
+    return ids
+
+
+def test_code_snapshot_holds_the_subtree_and_what_hangs_on_it(store: Store) -> None:
+    ids = rich_codebook(store)
+    snap = store.code_snapshot(ids["care"])
+    assert [c.id for c in snap.codes] == [ids["care"], ids["time"], ids["staff"], ids["rushed"]]
+    assert snap.codes[0] == store.code(ids["care"])
+    assert [c.id for c in snap.codings] == [ids["c_care"], ids["c_time"], ids["c_rushed"],
+                                            ids["c_staff"]]
+    assert snap.theme_links == ((ids["t1"], ids["care"]), (ids["t1"], ids["time"]),
+                                (ids["t2"], ids["rushed"]))
+    assert [m.id for m in snap.memos] == [ids["m_care"], ids["m_rushed"], ids["m_coding"]]
+    assert snap.map_positions == ((ids["care"], 1.5, -2.0), (ids["rushed"], 0.25, 3.0))
+    leaf = store.code_snapshot(ids["rushed"])
+    assert [c.id for c in leaf.codes] == [ids["rushed"]]
+    with pytest.raises(NotFoundError):
+        store.code_snapshot(999)
+
+
+def test_restore_snapshot_undoes_delete_exactly(store: Store) -> None:
+    ids = rich_codebook(store)
+    original = codebook_state(store)
+    snap = store.code_snapshot(ids["care"])
+    store.delete_code(ids["care"])
+    assert [m.id for m in store.memos()] == [ids["m_other"], ids["m_study"]]
+    heard = recording(store)
+    changes = store.restore_code_snapshots([snap])
+    assert heard == [changes]
+    assert codebook_state(store) == original
+    assert sorted(changes.ids("code")) == sorted([ids["care"], ids["time"], ids["staff"],
+                                                  ids["rushed"]])
+    assert sorted(changes.ids("coding")) == sorted([ids["c_care"], ids["c_time"],
+                                                    ids["c_rushed"], ids["c_staff"]])
+    assert sorted(changes.ids("memo")) == sorted([ids["m_care"], ids["m_rushed"],
+                                                  ids["m_coding"]])
+    assert sorted(changes.ids("theme", "updated")) == [ids["t1"], ids["t2"]]
+    assert store.audit_log()[0].action == "codes restored"
+    # and redo, undo again
+    store.delete_code(ids["care"])
+    store.restore_code_snapshots([snap])
+    assert codebook_state(store) == original
+
+
+def test_restore_snapshot_undoes_later_changes_to_those_codes(store: Store) -> None:
+    ids = rich_codebook(store)
+    original = codebook_state(store)
+    snap = store.code_snapshot(ids["care"])
+    iid = ids["interview"]
+    seg = store.codings()[0].start_segment_id
+    extra = store.add_coding(Coding(ids["time"], iid, seg, 0, seg, 2)).new_id("coding")
+    note = store.add_memo(Memo(MemoTarget.CODE, "later", ids["staff"])).new_id("memo")
+    store.update_code(Code("Caring", None, "changed", "#000000", 5, ids["care"]))
+    store.move_code(ids["rushed"], None, 0)
+    store.update_theme(Theme("Pressure", code_ids=(ids["other"],), id=ids["t1"]))
+    store.set_map_positions(codes={ids["care"]: None, ids["time"]: (9.0, 9.0)})
+    changes = store.restore_code_snapshots([snap])
+    assert ("coding", extra) in changes.removed
+    assert ("memo", note) in changes.removed
+    assert codebook_state(store) == original
+
+
+def test_merge_moves_everything_to_the_target(store: Store) -> None:
+    ids = rich_codebook(store)
+    iid = ids["interview"]
+    care, time, other = ids["care"], ids["time"], ids["other"]
+    # Time's coding of s1[8:] .. s2[:6] is also Other's: merging must not duplicate it
+    coding = next(c for c in store.codings() if c.id == ids["c_time"])
+    twin = store.add_coding(Coding(other, iid, coding.start_segment_id, coding.start_offset,
+                                   coding.end_segment_id, coding.end_offset)).new_id("coding")
+    add_code(store, "Sub", other)
+    heard = recording(store)
+    changes = store.merge_codes(time, other)
+    assert heard == [changes]
+    assert time not in {c.id for c in store.codes()}
+    assert store.code(ids["rushed"]).parent_id == other
+    assert [c.name for c in store.codes() if c.parent_id == other] == ["Sub", "Rushed"]
+    assert {c.id for c in store.codings(code_id=other)} == {ids["c_other"], twin}
+    assert store.codings(code_id=time) == []
+    assert ("coding", ids["c_time"]) in changes.removed  # the duplicate went
+    (memo,) = [m for m in store.memos() if m.id == ids["m_coding"]]
+    assert (memo.target, memo.target_id) == (MemoTarget.CODING, twin)  # its memo stayed
+    assert set(store.theme(ids["t1"]).code_ids) == {care, other}
+    assert ("code", time) in changes.removed
+    assert ("code", ids["rushed"]) in changes.updated
+    assert ("theme", ids["t1"]) in changes.updated
+    entry = store.audit_log()[0]
+    assert entry.action == "codes merged"
+    assert json.loads(entry.detail) == {"source": time, "source_name": "Time", "target": other,
+                                        "target_name": "Other", "codings_moved": 0,
+                                        "duplicates_removed": 1}
+
+
+def test_merge_moves_codings_and_memos_and_undo_restores_everything(store: Store) -> None:
+    ids = rich_codebook(store)
+    care, other = ids["care"], ids["other"]
+    original = codebook_state(store)
+    snaps = [store.code_snapshot(care), store.code_snapshot(other)]
+    counts = (store.coding_count(care), store.coding_count(other))
+    changes = store.merge_codes(care, other)
+    assert store.coding_count(other) == counts[0] + counts[1]
+    assert {c.code_id for c in store.codings()} == {other, ids["time"], ids["rushed"],
+                                                    ids["staff"]}
+    assert ("coding", ids["c_care"]) in changes.updated
+    assert store.memos(MemoTarget.CODE, other)[0].id == ids["m_care"]
+    assert ("memo", ids["m_care"]) in changes.updated
+    assert store.theme(ids["t1"]).code_ids == (ids["time"], other)
+    assert [c.name for c in store.codes() if c.parent_id == other] == ["Time", "Staffing"]
+    assert store.code_map_positions() == {ids["rushed"]: (0.25, 3.0)}
+    store.restore_code_snapshots(snaps)
+    assert codebook_state(store) == original
+
+
+def test_merge_a_child_into_its_parent_and_undo(store: Store) -> None:
+    ids = rich_codebook(store)
+    original = codebook_state(store)
+    snaps = [store.code_snapshot(ids["time"]), store.code_snapshot(ids["care"])]
+    store.merge_codes(ids["time"], ids["care"])
+    assert [c.name for c in store.codes() if c.parent_id == ids["care"]] == [
+        "Staffing", "Rushed"]
+    assert store.coding_count(ids["care"], with_children=False) == 2
+    store.restore_code_snapshots(snaps)
+    assert codebook_state(store) == original
+
+
+def test_merge_refusals(store: Store) -> None:
+    ids = rich_codebook(store)
+    add_code(store, "Time", ids["other"])  # clashes with Care's child Time
+    original = codebook_state(store)
+    heard = recording(store)
+    with pytest.raises(ValidationError, match="cannot be merged into itself"):
+        store.merge_codes(ids["care"], ids["care"])
+    with pytest.raises(ValidationError, match="into its own sub-code 'Rushed'"):
+        store.merge_codes(ids["care"], ids["rushed"])
+    with pytest.raises(ValidationError, match="'Other' already has a sub-code called 'Time'"):
+        store.merge_codes(ids["care"], ids["other"])
+    with pytest.raises(NotFoundError):
+        store.merge_codes(ids["care"], 999)
+    assert codebook_state(store) == original
+    assert heard == []
+
+
+def test_coding_count_with_and_without_children(store: Store) -> None:
+    ids = rich_codebook(store)
+    assert store.coding_count(ids["care"]) == 4
+    assert store.coding_count(ids["care"], with_children=False) == 1
+    assert store.coding_count(ids["time"]) == 2
+    assert store.coding_count(ids["rushed"], with_children=False) == 1
+    assert store.coding_count(999) == 0
+
+
+# --- coding references (quotes) ------------------------------------------------------------------
+
+
+def test_coding_refs_give_quote_and_context_in_order(store: Store) -> None:
+    from study.model import Participant, Speaker
+
+    pid = store.add_participant(Participant("MHCC-1")).new_id("participant")
+    i1 = store.add_interview(Interview("First", participant_id=pid)).new_id("interview")
+    i2 = store.add_interview(Interview("Second")).new_id("interview")
+    who = store.add_speaker(Speaker(i1, "Participant")).new_id("speaker")
+    s = list(store.add_segments([
+        Segment(i1, 0, 0, 900, "We never have enough time.", who),
+        Segment(i1, 1, 1000, 1900, "Nobody listens."),
+        Segment(i1, 2, 2000, 2900, "The team is great.", who),
+    ]).ids("segment"))
+    (t,) = store.add_segments([Segment(i2, 0, 500, 900, "Time again.")]).ids("segment")
+    x, y = add_code(store, "X"), add_code(store, "Y")
+    late = store.add_coding(Coding(x, i1, s[2], 4, s[2], 8)).new_id("coding")
+    span = store.add_coding(Coding(y, i1, s[0], 9, s[2], 3)).new_id("coding")
+    other = store.add_coding(Coding(x, i2, t, 0, t, 4)).new_id("coding")
+    first = store.add_coding(Coding(x, i1, s[0], 3, s[0], 8)).new_id("coding")
+
+    refs = store.coding_refs()
+    assert [r.coding.id for r in refs] == [first, span, late, other]
+    assert [r.text for r in refs] == ["never", "have enough time. Nobody listens. The", "team",
+                                      "Time"]
+    assert all(r.text == store.coded_text(r.coding) for r in refs)
+    assert [(r.interview_title, r.participant_code, r.start_ms, r.speaker_label)
+            for r in refs] == [("First", "MHCC-1", 0, "Participant"),
+                               ("First", "MHCC-1", 0, "Participant"),
+                               ("First", "MHCC-1", 2000, "Participant"),
+                               ("Second", "", 500, "")]
+    assert [r.coding.id for r in store.coding_refs(code_ids=[x])] == [first, late, other]
+    assert [r.coding.id for r in store.coding_refs(interview_id=i2)] == [other]
+    assert [r.coding.id for r in store.coding_refs(code_ids=[y], interview_id=i1)] == [span]
+    assert store.coding_refs(code_ids=[]) == []
+
+
+def test_coding_refs_cost_a_query_per_interview_not_per_coding(store: Store) -> None:
+    code = add_code(store, "X")
+    for n in range(3):
+        iid, segs = transcript(store, *(f"words in segment {k}" for k in range(20)),
+                               title=f"I{n}")
+        for seg in segs:
+            store.add_coding(Coding(code, iid, seg, 0, seg, 5))
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    try:
+        refs = store.coding_refs(code_ids=[code])
+    finally:
+        store._conn.set_trace_callback(None)
+    assert len(refs) == 60
+    assert len([s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]) <= 4

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from study.errors import ValidationError
 from study.folder import Study, create_study
-from study.model import Code, Coding, Interview, Segment, Speaker, Word
+from study.model import Changes, Code, Coding, Interview, Segment, Speaker, Word
 from study.remap import remap_span
 from study.store import Store
 
@@ -151,7 +151,8 @@ def test_speaker_assignment(study: Study) -> None:
 # --- properties ----------------------------------------------------------------------------
 
 WORDS = ["we", "rang", "the", "duty", "team", "social", "worker", "school", "plan", "mum",
-         "Harrowfield", "care", "coordinator", "nobody", "came", "again"]
+         "Harrowfield", "care", "coordinator", "nobody", "came", "again", "staff", "staffing",
+         "staffed", "ward", "warden", "cared", "carer", "planning"]
 
 
 @st.composite
@@ -224,3 +225,210 @@ def check_splits_and_merges(store: Store, sentences: list[list[str]],
         actual = {c.id: norm(store.coded_text(c)) for c in store.codings()}
         assert actual == expected
         assert [s.position for s in store.segments(iid)] == list(range(len(store.segments(iid))))
+
+
+# --- mixed edit sequences over a coded interview -------------------------------------------------
+#
+# Every word is told apart by a number (so the expected words can be tracked by value),
+# while many share their beginnings and ends ("staff1 staffing2 staffed3"): the diff
+# must keep codings exactly on their words whatever their neighbours look like.
+
+Span = tuple[int, int, int, bool, bool]  # coding id, start, end, continues from, continues to
+# ("replace", old, new), ("delete", old), ("insert", new, word before, word after)
+Effect = tuple[str | None, ...]
+
+
+class Filler:
+    """Fresh words to insert or replace with: capitals, none sharing a first or last
+    letter with another."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"{chr(64 + self.n)}UM{chr(91 - self.n)}"  # AUMZ, BUMY, ... up to 12
+
+
+def distinct_texts(sentences: list[list[str]]) -> list[str]:
+    n = iter(range(1000))
+    return [" ".join(f"{w}{next(n)}" for w in s) for s in sentences]
+
+
+def spans_by_segment(store: Store, iid: int) -> dict[int, list[Span]]:
+    """Each segment's coded character spans, and whether the coding goes on beyond it."""
+    segs = store.segments(iid)
+    order = {s.id: n for n, s in enumerate(segs)}
+    spans: dict[int, list[Span]] = {s.id: [] for s in segs}  # type: ignore[misc]
+    for c in store.codings(interview_id=iid):
+        first, last = order[c.start_segment_id], order[c.end_segment_id]
+        for p in range(first, last + 1):
+            seg = segs[p]
+            start = c.start_offset if p == first else 0
+            end = c.end_offset if p == last else len(seg.text)
+            spans[seg.id].append((c.id, start, end, p > first, p < last))  # type: ignore[arg-type,index]
+    return spans
+
+
+def word_bounds(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(r"\S+", text)]
+
+
+def covered_words(bounds: list[tuple[int, int]], span: Span) -> set[int]:
+    """Indexes of the words a span touches; -1 and len(bounds) when it goes on beyond."""
+    _, start, end, before, after = span
+    inside = {i for i, (a, b) in enumerate(bounds) if start < b and end > a}
+    return inside | ({-1} if before else set()) | ({len(bounds)} if after else set())
+
+
+def gap_codings(bounds: list[tuple[int, int]], spans: list[Span], gap: int) -> set[int]:
+    """The codings a word inserted before word `gap` lands inside."""
+    return {s[0] for s in spans if {gap - 1, gap} <= covered_words(bounds, s)}
+
+
+def word_codings(bounds: list[tuple[int, int]], spans: list[Span], word: int) -> set[int]:
+    return {s[0] for s in spans if word in covered_words(bounds, s)}
+
+
+def speaker_setup(store: Store, iid: int) -> list[int | None]:
+    return [store.add_speaker(Speaker(iid, label)).new_id("speaker")
+            for label in ("Interviewer", "Participant")] + [None]
+
+
+def code_interview(store: Store, texts: list[str],
+                   data: st.DataObject) -> tuple[int, dict[int, list[str]]]:
+    """An interview with a coding in each segment and some spanning two or more."""
+    iid, ids, code = setup_interview(store, texts)
+    for seg, text in zip(ids, texts, strict=True):
+        bounds = word_bounds(text)
+        i = data.draw(st.integers(0, len(bounds) - 1))
+        j = data.draw(st.integers(i, len(bounds) - 1))
+        store.add_coding(Coding(code, iid, seg, bounds[i][0], seg, bounds[j][1]))
+    for _ in range(data.draw(st.integers(1, 3))):
+        k = data.draw(st.integers(0, len(ids) - 2))
+        m = data.draw(st.integers(k + 1, len(ids) - 1))
+        start = data.draw(st.sampled_from(word_bounds(texts[k])))[0]
+        end = data.draw(st.sampled_from(word_bounds(texts[m])))[1]
+        store.add_coding(Coding(code, iid, ids[k], start, ids[m], end))
+    return iid, {c.id: store.coded_text(c).split()  # type: ignore[misc]
+                 for c in store.codings(interview_id=iid)}
+
+
+def edit_step(store: Store, iid: int, data: st.DataObject, fresh: Filler,
+              speakers: list[int | None], *, inside: bool) -> tuple[Changes, dict[int, Effect]]:
+    """One random edit (only outside codings unless `inside`). Returns its Changes and
+    the Effect on the words of each coding it edited inside."""
+    segs = store.segments(iid)
+    spans = spans_by_segment(store, iid)
+    kinds = ["insert", "delete", "replace", "split", "merge", "speaker"]
+    kind = data.draw(st.sampled_from(kinds), label="edit")
+    seg = data.draw(st.sampled_from(segs), label="segment")
+    bounds = word_bounds(seg.text)
+    words = seg.text.split()
+    assert " ".join(words) == seg.text
+    own = spans[seg.id]  # type: ignore[index]
+    gaps = [g for g in range(len(words) + 1) if inside or not gap_codings(bounds, own, g)]
+    if kind == "insert" and gaps:
+        gap = data.draw(st.sampled_from(gaps), label="gap")
+        new = fresh()
+        changes = store.edit_segment_text(seg.id, " ".join([*words[:gap], new, *words[gap:]]))  # type: ignore[arg-type]
+        effect: Effect = ("insert", new, words[gap - 1] if gap else None,
+                          words[gap] if gap < len(words) else None)
+        return changes, {c: effect for c in gap_codings(bounds, own, gap)}
+    choices = [i for i in range(len(words)) if inside or not word_codings(bounds, own, i)]
+    if kind in ("delete", "replace") and choices and (kind == "replace" or len(words) > 1):
+        i = data.draw(st.sampled_from(choices), label="word")
+        new = fresh()
+        rest = words[:i] + ([new] if kind == "replace" else []) + words[i + 1:]
+        changes = store.edit_segment_text(seg.id, " ".join(rest))  # type: ignore[arg-type]
+        effect = ("replace", words[i], new) if kind == "replace" else ("delete", words[i])
+        return changes, {c: effect for c in word_codings(bounds, own, i)}
+    if kind == "split" and len(words) > 1:
+        cut = data.draw(st.sampled_from([a - 1 for a, _ in bounds[1:]]), label="cut")
+        return store.split_segment(seg.id, cut), {}  # type: ignore[arg-type]
+    if kind == "merge" and len(segs) > 1:
+        k = data.draw(st.integers(0, len(segs) - 2), label="merge at")
+        return store.merge_segments(segs[k].id, segs[k + 1].id), {}  # type: ignore[arg-type]
+    chosen = data.draw(st.lists(st.sampled_from(segs), min_size=1, unique_by=lambda s: s.id))
+    who = data.draw(st.sampled_from(speakers), label="speaker")
+    return store.set_segment_speaker([s.id for s in chosen], who), {}  # type: ignore[misc]
+
+
+def apply_effect(words: list[str], effect: Effect) -> list[str]:
+    match effect:
+        case ("replace", old, new):
+            return [new if w == old else w for w in words]  # type: ignore[misc]
+        case ("delete", old):
+            return [w for w in words if w != old]
+        case ("insert", new, after, before):
+            at = words.index(after) + 1 if after in words else words.index(before)  # type: ignore[arg-type]
+            return [*words[:at], new, *words[at:]]  # type: ignore[list-item]
+    raise AssertionError(effect)
+
+
+SENTENCES = st.lists(st.lists(st.sampled_from(WORDS), min_size=2, max_size=7), min_size=2,
+                     max_size=5)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SENTENCES, st.data())
+def test_random_edits_around_codings_keep_them_on_their_words(
+        sentences: list[list[str]], data: st.DataObject) -> None:
+    """Edits outside codings, inserted words, splits, merges and speaker changes in any
+    order: every coding keeps exactly its words, and the database stays sound."""
+    with tempfile.TemporaryDirectory() as folder, create_study(Path(folder) / "P") as study:
+        store = study.store
+        iid, expected = code_interview(store, distinct_texts(sentences), data)
+        speakers, fresh = speaker_setup(store, iid), Filler()
+        for _ in range(data.draw(st.integers(1, 12), label="steps")):
+            changes, touched = edit_step(store, iid, data, fresh, speakers, inside=False)
+            assert touched == {}
+            assert not changes.ids("coding", "removed")
+            actual = {c.id: store.coded_text(c).split() for c in store.codings()}
+            assert actual == expected
+            assert store.integrity_errors() == []
+            assert [s.position for s in store.segments(iid)] == list(
+                range(len(store.segments(iid))))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SENTENCES, st.data())
+def test_replacing_words_inside_codings_keeps_them_on_what_survives(
+        sentences: list[list[str]], data: st.DataObject) -> None:
+    """Edits anywhere, including coded words: a coding whose words all went is removed
+    (and reported so); any other covers its surviving words and the new ones typed among
+    them, never a word outside it."""
+    with tempfile.TemporaryDirectory() as folder, create_study(Path(folder) / "P") as study:
+        store = study.store
+        iid, expected = code_interview(store, distinct_texts(sentences), data)
+        speakers, fresh = speaker_setup(store, iid), Filler()
+        for _ in range(data.draw(st.integers(1, 12), label="steps")):
+            changes, touched = edit_step(store, iid, data, fresh, speakers, inside=True)
+            for coding_id, effect in touched.items():
+                expected[coding_id] = apply_effect(expected[coding_id], effect)
+            removed = set(changes.ids("coding", "removed"))
+            for coding_id in removed:
+                assert expected.pop(coding_id) == []
+            codings = store.codings()
+            assert {c.id: store.coded_text(c).split() for c in codings} == expected
+            assert all(expected[c.id] for c in codings)  # none outlives its words
+            assert store.integrity_errors() == []
+
+
+def test_deleting_a_similar_word_before_a_coding_keeps_it_whole(study: Study) -> None:
+    store = study.store
+    text = "we rang the ward and the warden said"
+    iid, (seg,), code = setup_interview(store, [text])
+    code_words(store, iid, code, seg, text, "warden")
+    store.edit_segment_text(seg, "we rang the warden said")
+    (c,) = store.codings()
+    assert store.coded_text(c) == "warden"  # a character diff left it on "en"
+
+
+def test_deleting_every_word_of_a_coding_across_segments_removes_it(study: Study) -> None:
+    store = study.store
+    iid, (a, b), code = setup_interview(store, ["alpha beta", "gamma delta"])
+    coding = store.add_coding(Coding(code, iid, a, 6, b, 5)).new_id("coding")  # beta gamma
+    store.edit_segment_text(a, "alpha")
+    changes = store.edit_segment_text(b, "delta")
+    assert ("coding", coding) in changes.removed  # not left behind covering nothing
