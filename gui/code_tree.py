@@ -218,6 +218,14 @@ class CodeTree(QWidget):
         if current is not None:
             self.set_current(current)
 
+    def set_counts(self, counts: dict[int, int]) -> None:
+        """New coding counts without rebuilding the tree (codings change often)."""
+        for cid, idx in self._indexes().items():
+            item = self.model.itemFromIndex(idx.siblingAtColumn(1))
+            text = str(counts.get(cid, 0))
+            if item is not None and item.text() != text:
+                item.setText(text)
+
     def _indexes(self) -> dict[int, QModelIndex]:
         found: dict[int, QModelIndex] = {}
 

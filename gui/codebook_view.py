@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -76,6 +76,7 @@ class CodebookView(QWidget):
         self.store = store
         self.stack = stack if stack is not None else QUndoStack(self)
         self.ask: Ask = ask_yes_no
+        self._codings_stale = False
         self.codes = CodeTree(reorder=True, definitions=True)
         self.codes.setObjectName("codebookCodes")
         self.codes.move_requested.connect(self.move)
@@ -137,11 +138,22 @@ class CodebookView(QWidget):
     @Slot(object)
     def on_changed(self, changes: Changes) -> None:
         kinds = changes.kinds()
-        if kinds & {"code", "coding"}:
+        if "code" in kinds:
             self.reload()
+        elif "coding" in kinds:
+            self.codes.set_counts(self.store.coding_counts())
+        if kinds & {"code", "coding", "segment"} and self.codings.isVisible():
             self.codings.reload()
+        elif kinds & {"code", "coding", "segment"}:
+            self._codings_stale = True
         self.themes.on_changed(changes)
         self.memos.on_changed(changes)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._codings_stale:
+            self._codings_stale = False
+            self.codings.reload()
 
     def reload(self) -> None:
         self.codes.reload(self.store.codes(), self.store.coding_counts())

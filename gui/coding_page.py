@@ -126,11 +126,15 @@ class CodingPage(QWidget):
         self.interviews.setCurrentIndex(max(index, 0))
         self._interview_chosen(self.interviews.currentIndex())
 
-    def reload_codes(self) -> None:
+    def _counts(self) -> dict[int, int]:
+        """Codings per code in this interview."""
         counts: dict[int, int] = {}
         for c in self.text.spans:
             counts[c.coding.code_id] = counts.get(c.coding.code_id, 0) + 1
-        self.codes.reload(self.store.codes(), counts)
+        return counts
+
+    def reload_codes(self) -> None:
+        self.codes.reload(self.store.codes(), self._counts())
 
     def _interview_chosen(self, index: int) -> None:
         self._wanted = self.interviews.itemData(index) if index >= 0 else None
@@ -162,8 +166,10 @@ class CodingPage(QWidget):
         if "interview" in kinds or "participant" in kinds:
             self.reload_interviews()
         self.view.on_changed(changes)
-        if kinds & {"code", "coding", "segment"}:
+        if "code" in kinds:
             self.reload_codes()
+        elif kinds & {"coding", "segment"}:
+            self.codes.set_counts(self._counts())
         if self.current_coding is not None and \
                 self.current_coding.id in changes.ids("coding", "removed"):
             self._coding_selected(None)

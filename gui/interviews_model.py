@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,7 +21,8 @@ from study.store import Store
 Index = QModelIndex | QPersistentModelIndex
 INTERVIEW_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Participant", "Title", "Date", "Length", "Status", "Words", "Codings", "Audio")
-WATCHED = frozenset({"interview", "participant", "segment", "coding", "media"})
+RELOAD = frozenset({"interview", "participant", "media"})
+CODINGS_COLUMN = 6
 
 
 class InterviewsModel(QAbstractTableModel):
@@ -37,8 +39,33 @@ class InterviewsModel(QAbstractTableModel):
 
     @Slot(object)
     def on_changed(self, changes: Changes) -> None:
-        if changes.kinds() & WATCHED:
+        """Reload when interviews come and go; otherwise refresh only the rows whose
+        transcript changed and the coding counts, which stays quick on a large study."""
+        kinds = changes.kinds()
+        only_removed = changes.ids("segment", "removed") and not (
+            changes.ids("segment", "added") or changes.ids("segment", "updated"))
+        if kinds & RELOAD or only_removed:
             self.reload()
+            return
+        if "segment" in kinds:
+            touched = self._store.interviews_of_segments(
+                [*changes.ids("segment", "added"), *changes.ids("segment", "updated")])
+            self._replace(self._store.interview_summaries(sorted(touched)))
+        if "coding" in kinds:
+            counts = self._store.coding_counts_by_interview()
+            self._replace([dataclasses.replace(s, coding_count=counts.get(s.interview.id, 0))
+                           for s in self._rows
+                           if s.coding_count != counts.get(s.interview.id or -1, 0)],
+                          CODINGS_COLUMN)
+
+    def _replace(self, summaries: list[InterviewSummary], column: int | None = None) -> None:
+        """Put in fresher rows; `column` when only that column's value changed."""
+        first, last = (column, column) if column is not None else (0, len(COLUMNS) - 1)
+        for summary in summaries:
+            row = self.row_of(summary.interview.id or -1)
+            if row >= 0:
+                self._rows[row] = summary
+                self.dataChanged.emit(self.index(row, first), self.index(row, last))
 
     def summary(self, row: int) -> InterviewSummary:
         return self._rows[row]

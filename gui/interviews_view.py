@@ -65,7 +65,10 @@ class InterviewsView(QWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.verticalHeader().hide()
-        self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized to the contents on reload only: sizing on every change re-reads every row.
+        self.list.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.model.modelReset.connect(self.list.resizeColumnsToContents)
+        self.list.resizeColumnsToContents()
 
         self.editor = TranscriptEditor(study, stack, settings)
         self.editor.message.connect(self.message)

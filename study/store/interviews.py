@@ -126,9 +126,14 @@ class InterviewsMixin(StoreCore):
         return _interview(self.one(
             "SELECT * FROM interviews WHERE id = ?", (interview_id,), "interview"))
 
-    def interview_summaries(self) -> list[InterviewSummary]:
-        """The interviews list in one query, without loading any transcript text."""
-        rows = self.rows("""
+    def interview_summaries(self, interview_ids: Sequence[int] | None = None
+                            ) -> list[InterviewSummary]:
+        """The interviews list in one query, without loading any transcript text; only
+        the interviews named, when some are (to refresh a few rows of a long list)."""
+        where, params = "", list(interview_ids or [])
+        if interview_ids is not None:
+            where = f"WHERE i.id IN ({', '.join('?' * len(params))})"
+        rows = self.rows(f"""
             SELECT i.*, coalesce(p.code, '') AS participant_code,
                    coalesce(m.filename, '') AS media_filename,
                    (SELECT count(*) FROM segments s WHERE s.interview_id = i.id) AS segment_count,
@@ -138,13 +143,27 @@ class InterviewsMixin(StoreCore):
             FROM interviews i
             LEFT JOIN participants p ON p.id = i.participant_id
             LEFT JOIN media m ON m.id = i.media_id
+            {where}
             ORDER BY coalesce(p.code, i.title) COLLATE NOCASE, i.id
-        """)
+        """, params)
         return [
             InterviewSummary(_interview(r), r["participant_code"], r["segment_count"],
                              r["word_count"], r["coding_count"], r["media_filename"])
             for r in rows
         ]
+
+    def coding_counts_by_interview(self) -> dict[int, int]:
+        return {r["interview_id"]: r["n"] for r in self.rows(
+            "SELECT interview_id, count(*) AS n FROM codings GROUP BY interview_id")}
+
+    def interviews_of_segments(self, segment_ids: Sequence[int]) -> set[int]:
+        """The interviews these (existing) segments belong to."""
+        ids = list(segment_ids)
+        if not ids:
+            return set()
+        return {r["interview_id"] for r in self.rows(
+            f"SELECT DISTINCT interview_id FROM segments WHERE id IN ({', '.join('?' * len(ids))})",
+            ids)}
 
     def add_interview(self, i: Interview) -> Changes:
         with self.write() as tx:

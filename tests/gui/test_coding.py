@@ -235,3 +235,18 @@ def test_jump_selects_a_span_in_another_interview(qtbot: QtBot, page: CodingPage
     assert page.view.interview_id == other
     assert page.text.textCursor().selectedText() == "the school"
     assert page.text.stripe_at(QPoint(-5, -5)) is None
+
+
+def test_the_interviews_list_updates_counts_without_a_reload(qtbot: QtBot, page: CodingPage,
+                                                             window: MainWindow) -> None:
+    model = window.workspace.interviews.model  # type: ignore[union-attr]
+    row = model.row_of(page.view.interview_id)  # type: ignore[arg-type]
+    assert model.index(row, 6).data() == "0"
+    with qtbot.assertNotEmitted(model.modelReset):
+        select_words(qtbot, page, 1, 0, 2)
+        qtbot.keyClick(page.text, Qt.Key.Key_1)
+        assert model.index(row, 6).data() == "1"
+        segment = store_of(page).segments(page.view.interview_id)[0]  # type: ignore[arg-type]
+        store_of(page).edit_segment_text(segment.id, "How do you hear?")  # type: ignore
+        words = sum(len(t.split()) for t in ["How do you hear?", *TEXTS[1:]])
+        assert model.index(row, 5).data() == f"{words:,}"

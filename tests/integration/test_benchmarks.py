@@ -18,6 +18,8 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 @pytest.mark.parametrize(("script", "env", "keys"), [
     ("startup.py", {"RUNS": "1"}, {"window_shown_ms_median"}),
     ("editor_render.py", {"WORDS": "400"}, {"load_and_layout_ms", "first_paint_ms"}),
+    ("coding.py", {"INTERVIEWS": "3", "WORDS": "6000", "CODINGS": "300"},
+     {"open_ms", "render_500_codings_ms", "apply_ms", "undo_ms"}),
     ("transcription.py", {"MINUTES": "0.3"},
      {"time_ratio", "memory_ratio", "plain_wer", "pipeline_wer", "pipeline_dropped"}),
 ])
