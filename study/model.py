@@ -88,6 +88,34 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
+class IdentifierRule(StrEnum):
+    """Whether an identifier is replaced wherever it occurs without asking each time."""
+
+    ASK = "ask"
+    ALWAYS = "always"
+    NEVER = "never"  # not an identifier after all: never propose it again
+
+
+class Category(StrEnum):
+    """Kinds of identifier (UK Data Service guidance: direct and indirect)."""
+
+    PERSON = "person"
+    FAMILY = "family"
+    COLLEAGUE = "colleague"
+    PLACE = "place"
+    ORGANISATION = "organisation"
+    ADDRESS = "address"
+    POSTCODE = "postcode"
+    DATE = "date"
+    AGE = "age"
+    EMAIL = "email"
+    PHONE = "phone"
+    NHS_NUMBER = "nhs number"
+    NI_NUMBER = "ni number"
+    ROLE = "role"
+    OTHER = "other"
+
+
 AttributeValue = str | float | bool | dt.date | None
 
 
@@ -256,6 +284,22 @@ class Identifier:
     replacement: str
     original_hash: str
     attributes: tuple[tuple[str, str], ...] = ()
+    id: int | None = None
+    rule: IdentifierRule = IdentifierRule.ASK
+    word_count: int = 1  # words in the original: how long a run of words the leak check hashes
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A place detection proposes as an identifier: a span of one segment's text."""
+
+    segment_id: int
+    start: int
+    end: int
+    text: str
+    category: str
+    source: str  # "registered", "glossary", "ner", "rule" or "propagated"
+    identifier_id: int | None = None
     id: int | None = None
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from study.model import AnonymisationDecision, Changes, Decision, Identifier
+from study.model import AnonymisationDecision, Changes, Decision, Identifier, IdentifierRule
 from study.store.core import StoreCore, now, parse_time
 
 
 def _identifier(r: dict[str, Any]) -> Identifier:
     return Identifier(r["category"], r["replacement"], r["original_hash"],
-                      tuple(sorted(json.loads(r["attributes"]).items())), r["id"])
+                      tuple(sorted(json.loads(r["attributes"]).items())), r["id"],
+                      IdentifierRule(r["rule"]), r["word_count"])
 
 
 class AnonymityMixin(StoreCore):
@@ -26,7 +27,8 @@ class AnonymityMixin(StoreCore):
         with self.write() as tx:
             id_ = self.insert("identifiers", {
                 "category": i.category, "replacement": i.replacement,
-                "original_hash": i.original_hash, "attributes": json.dumps(dict(i.attributes))})
+                "original_hash": i.original_hash, "attributes": json.dumps(dict(i.attributes)),
+                "rule": i.rule.value, "word_count": i.word_count})
             tx.add("identifier", id_)
             self.audit("identifier registered", id=id_, category=i.category,
                        replacement=i.replacement)
@@ -37,7 +39,7 @@ class AnonymityMixin(StoreCore):
         with self.write() as tx:
             self.update_row("identifiers", i.id, {
                 "category": i.category, "replacement": i.replacement,
-                "attributes": json.dumps(dict(i.attributes))})
+                "attributes": json.dumps(dict(i.attributes)), "rule": i.rule.value})
             tx.update("identifier", i.id)
             self.audit("identifier edited", id=i.id, replacement=i.replacement)
         return tx.changes()

@@ -223,6 +223,45 @@ CREATE TRIGGER segments_fts_update AFTER UPDATE OF text ON segments BEGIN
     INSERT INTO segments_fts(rowid, text) VALUES (NEW.id, NEW.text); END;
 """
 
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+V3 = """
+-- Anonymisation. Before it is applied the originals sit in the study (the text holds
+-- them anyway); applying moves them to the key file and leaves only salted hashes.
+ALTER TABLE identifiers ADD COLUMN rule TEXT NOT NULL DEFAULT 'ask'
+    CHECK (rule IN ('ask', 'always', 'never'));
+ALTER TABLE identifiers ADD COLUMN word_count INTEGER NOT NULL DEFAULT 1;
+
+CREATE TABLE identifier_originals (
+    identifier_id INTEGER PRIMARY KEY REFERENCES identifiers(id) ON DELETE CASCADE,
+    original TEXT NOT NULL
+);
+
+CREATE TABLE anonymisation_candidates (
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    start_offset INTEGER NOT NULL,
+    end_offset INTEGER NOT NULL CHECK (end_offset > start_offset),
+    text TEXT NOT NULL,
+    category TEXT NOT NULL,
+    source TEXT NOT NULL,
+    identifier_id INTEGER REFERENCES identifiers(id) ON DELETE SET NULL,
+    UNIQUE (segment_id, start_offset, end_offset)
+);
+CREATE INDEX anonymisation_candidates_identifier ON anonymisation_candidates(identifier_id);
+
+CREATE TABLE replacement_scheme (
+    category TEXT PRIMARY KEY,
+    template TEXT NOT NULL CHECK (length(trim(template)) > 0)
+);
+
+CREATE TABLE anonymisation_runs (
+    id INTEGER PRIMARY KEY,
+    key_id TEXT NOT NULL UNIQUE,
+    applied_at TEXT NOT NULL,
+    reversed_at TEXT,
+    replaced INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -122,7 +122,19 @@ def seed_v2(conn: sqlite3.Connection) -> None:
     conn.execute("UPDATE codes SET map_x = 10.5, map_y = -3 WHERE id = 20")
 
 
-SEED: dict[int, Callable[[sqlite3.Connection], None]] = {1: seed_v1, 2: seed_v2}
+def seed_v3(conn: sqlite3.Connection) -> None:
+    seed_v2(conn)
+    conn.executescript("""
+        UPDATE identifiers SET rule = 'always', word_count = 2 WHERE id = 50;
+        INSERT INTO identifier_originals (identifier_id, original) VALUES (50, 'Obi-Wan');
+        INSERT INTO anonymisation_candidates (segment_id, start_offset, end_offset, text,
+                                              category, source, identifier_id)
+            VALUES (12, 8, 14, 'Kenobi', 'person', 'ner', 50);
+        INSERT INTO replacement_scheme (category, template) VALUES ('person', '[Jedi {n}]');
+    """)
+
+
+SEED: dict[int, Callable[[sqlite3.Connection], None]] = {1: seed_v1, 2: seed_v2, 3: seed_v3}
 
 
 def check_seed_survived(store: Store) -> None:
@@ -180,6 +192,8 @@ def test_migrates_from_every_earlier_version(tmp_path: Path, version: int,
             check_seed_survived(store)
             if version >= 2:
                 assert store.code_map_positions() == {20: (10.5, -3.0)}
+            if version >= 3:
+                assert store.scalar("SELECT original FROM identifier_originals") == "Obi-Wan"
         assert store.integrity_errors() == []
     assert user_version(path) == CURRENT_VERSION
     assert schema_of(path) == fresh_schema
