@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
 
-from study.errors import StudyError
+from gui.dialogs import SubmitDialog
 from study.model import AttributeDef, AttributeType
 
 TYPE_LABELS = {
@@ -27,7 +18,7 @@ TYPE_LABELS = {
 }
 
 
-class AttributeDialog(QDialog):
+class AttributeDialog(SubmitDialog):
     def __init__(self, submit: Callable[[AttributeDef], None],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,22 +37,11 @@ class AttributeDialog(QDialog):
         self.choices.setEnabled(False)
         self.type.currentIndexChanged.connect(
             lambda: self.choices.setEnabled(self.kind() is AttributeType.CHOICE))
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
         form = QFormLayout()
         form.addRow("&Name", self.name)
         form.addRow("&Type", self.type)
         form.addRow("&Choices", self.choices)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.lay_out(form)
 
     def kind(self) -> AttributeType:
         return AttributeType(self.type.currentData())
@@ -71,11 +51,5 @@ class AttributeDialog(QDialog):
         return AttributeDef(self.name.text().strip(), self.kind(),
                             choices if self.kind() is AttributeType.CHOICE else ())
 
-    def accept(self) -> None:
-        try:
-            self._submit(self.attribute())
-        except StudyError as e:
-            self.error.setText(str(e))
-            self.error.show()
-            return
-        super().accept()
+    def submit_entered(self) -> None:
+        self._submit(self.attribute())

@@ -10,19 +10,15 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from gui.code_tree import ordered, swatch
-from study.errors import StudyError
+from gui.dialogs import SubmitDialog
 from study.model import Code
 
 Submit = Callable[[Code], None]
@@ -38,7 +34,7 @@ def next_colour(codes: Sequence[Code]) -> str:
     return min(PALETTE, key=lambda colour: (used.count(colour), PALETTE.index(colour)))
 
 
-class CodeDialog(QDialog):
+class CodeDialog(SubmitDialog):
     def __init__(self, code: Code, codes: Sequence[Code], submit: Submit,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,23 +59,12 @@ class CodeDialog(QDialog):
                 self.parent_box.addItem(swatch(other.colour), "    " * depth + other.name,
                                         other.id)
         self.parent_box.setCurrentIndex(max(0, self.parent_box.findData(code.parent_id)))
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
         form = QFormLayout()
         form.addRow("&Name", self.name)
         form.addRow("Co&lour", self.colour_button)
         form.addRow("&Definition", self.definition)
         form.addRow("&Inside", self.parent_box)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.lay_out(form)
         self.set_colour(code.colour)
         self.name.setFocus()
 
@@ -114,11 +99,5 @@ class CodeDialog(QDialog):
                                    definition=self.definition.toPlainText().strip(),
                                    parent_id=self.parent_box.currentData())
 
-    def accept(self) -> None:
-        try:
-            self._submit(self.code())
-        except StudyError as e:
-            self.error.setText(str(e))
-            self.error.show()
-            return
-        super().accept()
+    def submit_entered(self) -> None:
+        self._submit(self.code())

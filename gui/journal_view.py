@@ -8,45 +8,20 @@ analysis; the phase tag lets the write-up show how that thinking moved.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRegularExpression,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-    Slot,
-)
-from PySide6.QtGui import QKeySequence, QPalette, QTextCursor, QUndoStack
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QFormLayout,
-    QLabel,
-    QListView,
-    QSizePolicy,
-    QSplitter,
-    QStackedWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QModelIndex, QRegularExpression, QSortFilterProxyModel, Qt, Slot
+from PySide6.QtGui import QTextCursor, QUndoStack
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.actions import make_action
-from gui.memo_panel import Ask, NoteEditor, ask_yes_no, first_line, when
+from gui.notes_common import NotesModel, NotesPane, first_line, list_above, short_toolbar, when
 from gui.undo import push
 from gui.undo_notes import AddJournalEntry, DeleteJournalEntry, EditJournalEntry
 from study.model import AnalysisPhase, Changes, JournalEntry
 from study.store import Store
 
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PHASE_ROLE = Qt.ItemDataRole.UserRole + 2
-AnyIndex = QModelIndex | QPersistentModelIndex
 
 EMPTY = ("The reflexive journal is where you note how you are reading the data: your "
          "assumptions, reactions and decisions, and why themes change. Each entry is dated and "
@@ -58,61 +33,21 @@ def phase_label(phase: AnalysisPhase) -> str:
     return phase.value[0].upper() + phase.value[1:]
 
 
-class JournalModel(QAbstractListModel):
-    """Every journal entry, newest first: a thin adapter over the store's list."""
+class JournalModel(NotesModel[JournalEntry]):
+    """Every journal entry, newest first; PHASE_ROLE gives its phase for the filter."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.entries: list[JournalEntry] = []
+    def display(self, note: JournalEntry) -> str:
+        return f"{when(note.created_at)} · {phase_label(note.phase)}\n{first_line(note.text, '')}"
 
-    def set_entries(self, entries: list[JournalEntry]) -> None:
-        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-        ordered = sorted(entries, key=lambda e: (e.created_at or oldest, e.id or 0),
-                         reverse=True)
-        if [e.id for e in ordered] == [e.id for e in self.entries]:
-            self.entries = ordered  # same rows: keep the selection, repaint the text
-            if ordered:
-                self.dataChanged.emit(self.index(0), self.index(len(ordered) - 1))
-            return
-        self.beginResetModel()
-        self.entries = ordered
-        self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self.entries):
-            return None
-        e = self.entries[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return f"{when(e.created_at)} · {phase_label(e.phase)}\n{first_line(e.text, '')}"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return e.text
-        if role == ID_ROLE:
-            return e.id
-        if role == PHASE_ROLE:
-            return e.phase.value
-        return None
-
-    def row_of(self, entry_id: int | None) -> int:
-        return next((r for r, e in enumerate(self.entries) if e.id == entry_id), -1)
-
-    def entry(self, entry_id: int | None) -> JournalEntry | None:
-        row = self.row_of(entry_id)
-        return self.entries[row] if row >= 0 else None
+    def role_data(self, note: JournalEntry, role: int) -> object:
+        return note.phase.value if role == PHASE_ROLE else None
 
 
-class JournalView(QWidget):
+class JournalView(NotesPane[JournalEntry]):
     """The journal page. Connect `on_changed` to the study's change signal."""
 
-    message = Signal(str)  # for the status bar
-
     def __init__(self, store: Store, stack: QUndoStack, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.store, self.stack = store, stack
-        self.ask: Ask = ask_yes_no(self)
-        self.current: JournalEntry | None = None  # the entry in the form; None: a new one
+        super().__init__(store, stack, parent)
         self._baseline: tuple[str, AnalysisPhase] = ("", AnalysisPhase.FAMILIARISATION)
 
         self.model = JournalModel(self)
@@ -128,21 +63,7 @@ class JournalView(QWidget):
         filter_label = QLabel("&Show:")
         filter_label.setBuddy(self.filter)
 
-        self.list = QListView()
-        self.list.setObjectName("journalList")
-        self.list.setModel(self.proxy)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setWordWrap(True)
-        self.list.setAlternatingRowColors(True)
-        self.empty = QLabel(EMPTY)
-        self.empty.setObjectName("journalEmpty")
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.empty.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.top = QStackedWidget()
-        self.top.addWidget(self.empty)
-        self.top.addWidget(self.list)
+        self._build("journal", self.proxy, EMPTY, "Write an entry… Ctrl+Return saves it.")
 
         self.form_title = QLabel()
         self.form_title.setObjectName("journalFormTitle")
@@ -150,11 +71,6 @@ class JournalView(QWidget):
         self.phase.setObjectName("journalPhase")
         for phase in AnalysisPhase:
             self.phase.addItem(phase_label(phase), phase)
-        self.editor = NoteEditor()
-        self.editor.setObjectName("journalEditor")
-        self.editor.setPlaceholderText("Write an entry… Ctrl+Return saves it.")
-        self.editor.setTabChangesFocus(True)
-        self.editor.commit_requested.connect(self.commit)
         form = QWidget()
         form_layout = QFormLayout(form)
         form_layout.setContentsMargins(0, 0, 0, 0)
@@ -165,30 +81,20 @@ class JournalView(QWidget):
         self.new_action = make_action(self, "&New journal entry", self.new_entry, "Ctrl+J")
         self.save_action = make_action(self, "&Save journal entry", self.commit, "Ctrl+Return")
         self.save_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.delete_action = make_action(self.list, "&Delete journal entry…",
-                                         self.delete_selected, QKeySequence.StandardKey.Delete)
-        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        for action, short in ((self.new_action, "New entry"), (self.save_action, "Save"),
-                              (self.delete_action, "Delete")):
-            action.setIconText(short)  # the toolbar's words; menus keep the full text
-        toolbar = QToolBar()
-        toolbar.addActions([self.new_action, self.save_action, self.delete_action])
+        self.delete_action = self._delete_action("&Delete journal entry…")
+        toolbar = short_toolbar((self.new_action, "New entry"), (self.save_action, "Save"),
+                                (self.delete_action, "Delete"))
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
         toolbar.addWidget(filter_label)
         toolbar.addWidget(self.filter)
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.top)
-        splitter.addWidget(form)
-        splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(toolbar)
-        layout.addWidget(splitter, 1)
-        self.list.selectionModel().currentChanged.connect(self._current_changed)
-        self.model.set_entries(self.store.journal())
+        layout.addWidget(list_above(self.top, form), 1)
+        self.model.set_notes(self.store.journal())
         self._load(None)
         self._update_state()
 
@@ -200,12 +106,12 @@ class JournalView(QWidget):
             self.reload()
 
     def reload(self) -> None:
-        self.model.set_entries(self.store.journal())
+        self.model.set_notes(self.store.journal())
         if self.current is None:
             if self._form() == self._baseline:  # an untouched new entry: follow the latest phase
                 self._load(None)
         else:
-            stored = self.model.entry(self.current.id)
+            stored = self.model.note(self.current.id)
             if stored is None:  # deleted, e.g. by undoing its add
                 self._load(None)
             else:
@@ -220,17 +126,12 @@ class JournalView(QWidget):
 
     def default_phase(self) -> AnalysisPhase:
         """The phase of the latest entry: the researcher is most likely still in it."""
-        return self.model.entries[0].phase if self.model.entries else \
+        return self.model.notes[0].phase if self.model.notes else \
             AnalysisPhase.FAMILIARISATION
-
-    def selected(self) -> JournalEntry | None:
-        index = self.list.currentIndex()
-        return self.model.entry(index.data(ID_ROLE)) if index.isValid() else None
 
     def visible_entries(self) -> list[JournalEntry]:
         """The entries the list shows under the current filter, top to bottom."""
-        found = [self.model.entry(self.proxy.index(r, 0).data(ID_ROLE))
-                 for r in range(self.proxy.rowCount())]
+        found = [self.model.note_at(self.proxy.index(r, 0)) for r in range(self.proxy.rowCount())]
         return [e for e in found if e is not None]
 
     def set_phase_filter(self, phase: AnalysisPhase | None) -> None:
@@ -270,26 +171,10 @@ class JournalView(QWidget):
     def _select(self, entry_id: int | None) -> None:
         row = self.model.row_of(entry_id)
         index = self.proxy.mapFromSource(self.model.index(row)) if row >= 0 else QModelIndex()
-        selection = self.list.selectionModel()
-        if not index.isValid():
-            selection.clearSelection()
-            selection.setCurrentIndex(QModelIndex(), selection.SelectionFlag.NoUpdate)
-            return
-        if self.list.currentIndex() != index:
-            self.list.setCurrentIndex(index)
-        self.list.scrollTo(index)
-
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        entry_id = current.data(ID_ROLE) if current.isValid() else None
-        if entry_id is None or (self.current is not None and entry_id == self.current.id):
-            return
-        self.commit()  # an unsaved change of the entry left behind
-        self._load(self.model.entry(entry_id))
-        self._select(entry_id)
-        self._update_state()
+        self._show_in_list(index)
 
     def _update_state(self) -> None:
-        if not self.model.entries:
+        if not self.model.notes:
             self.empty.setText(EMPTY)
         elif not self.proxy.rowCount():
             self.empty.setText(NOTHING_IN_PHASE)
@@ -327,18 +212,13 @@ class JournalView(QWidget):
 
     def new_entry(self) -> None:
         """Save what is in the form, then start a new entry in the latest entry's phase."""
-        self.commit()
-        self._load(None)
-        self._select(None)
-        self._update_state()
-        self.editor.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._start_new()
 
     def delete_selected(self) -> None:
         entry = self.selected()
-        if entry is None:
-            return
-        if not self.ask("Delete journal entry",
-                        f"Delete the entry of {when(entry.created_at)}? Undo brings it back."):
+        if entry is None or not self.ask(
+                "Delete journal entry",
+                f"Delete the entry of {when(entry.created_at)}? Undo brings it back."):
             return
         row = self.list.currentIndex().row()
         if self.current is not None and self.current.id == entry.id:

@@ -15,18 +15,14 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
-from study.errors import StudyError
+from gui.dialogs import SubmitDialog
 from study.model import AttributeDef, AttributeType, AttributeValue, Participant
 
 Submit = Callable[[Participant], None]
@@ -91,10 +87,10 @@ class AttributeEditor:
         return w.text().strip() or None
 
 
-class ParticipantDialog(QDialog):
+class ParticipantDialog(SubmitDialog):
     def __init__(self, participant: Participant, attributes: list[AttributeDef],
                  groups: list[str], submit: Submit, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, highlight_error=True)
         self.setWindowTitle("New participant" if participant.id is None
                             else f"Edit participant {participant.code}")
         self._original = participant
@@ -112,26 +108,13 @@ class ParticipantDialog(QDialog):
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(70)
         self.editors = [AttributeEditor(a, participant.attribute(a.name)) for a in attributes]
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: palette(bright-text); background: palette(shadow);"
-                                 " padding: 4px;")
-        self.error.hide()
         form = QFormLayout()
         form.addRow("Study &code", self.code)
         form.addRow("&Group", self.group)
         for e in self.editors:
             form.addRow(e.attr.name, e.widget)
         form.addRow("&Notes", self.notes)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.lay_out(form)
         self.code.setFocus()
 
     def participant(self) -> Participant:
@@ -144,11 +127,5 @@ class ParticipantDialog(QDialog):
                              if (v := e.value()) is not None),
         )
 
-    def accept(self) -> None:
-        try:
-            self._submit(self.participant())
-        except StudyError as e:
-            self.error.setText(str(e))
-            self.error.show()
-            return
-        super().accept()
+    def submit_entered(self) -> None:
+        self._submit(self.participant())

@@ -16,8 +16,6 @@ from PySide6.QtGui import QColor, QIcon, QPixmap, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -26,13 +24,13 @@ from PySide6.QtWidgets import (
     QTreeWidget,
     QTreeWidgetItem,
     QTreeWidgetItemIterator,
-    QVBoxLayout,
     QWidget,
 )
 
+from gui.dialogs import SubmitDialog
 from gui.undo import push
 from gui.undo_themes import AddTheme, DeleteTheme, EditTheme
-from study.errors import StudyError, ValidationError
+from study.errors import ValidationError
 from study.model import MemoTarget, Theme, ThemeStatus
 from study.store import Store
 
@@ -53,10 +51,10 @@ def swatch(colour: str) -> QIcon:
     return QIcon(pixmap)
 
 
-class ThemeDialog(QDialog):
+class ThemeDialog(SubmitDialog):
     def __init__(self, store: Store, theme: Theme | None = None, parent: QWidget | None = None,
                  submit: Submit | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, highlight_error=True)
         self._original = theme or Theme("")
         self._submit = submit
         self.setWindowTitle("New theme" if theme is None else f"Edit theme {theme.name}")
@@ -89,30 +87,13 @@ class ThemeDialog(QDialog):
         self.count.setObjectName("count")
         self._fill_codes(store, set(self._original.code_ids))
         self.codes.itemChanged.connect(lambda *_: self._update_count())
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: palette(bright-text); background: palette(shadow);"
-                                 " padding: 4px;")
-        self.error.hide()
         form = QFormLayout()
         form.addRow("&Name", self.name)
         form.addRow("&Definition", self.definition)
         form.addRow("&Status", self.status)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
         codes_label = QLabel("&Codes this theme groups")
         codes_label.setBuddy(self.filter)
-        layout.addWidget(codes_label)
-        layout.addWidget(self.filter)
-        layout.addWidget(self.codes)
-        layout.addWidget(self.count)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        self.lay_out(form, codes_label, self.filter, self.codes, self.count)
         self.resize(460, 560)
         self.name.setFocus()
 
@@ -190,22 +171,16 @@ class ThemeDialog(QDialog):
             code_ids=self.checked_code_ids(),
         )
 
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.show()
-
-    def accept(self) -> None:
+    def submit_entered(self) -> None:
         theme = self.theme()
-        try:
-            if not theme.name:
-                raise ValidationError("A theme needs a name.")
-            if self._submit is not None:
-                self._submit(theme)
-        except StudyError as e:
-            self.show_error(str(e))
-            self.name.setFocus()
-            return
-        super().accept()
+        if not theme.name:
+            raise ValidationError("A theme needs a name.")
+        if self._submit is not None:
+            self._submit(theme)
+
+    def show_error(self, message: str) -> None:
+        super().show_error(message)
+        self.name.setFocus()  # most refusals are about the name
 
 
 def same_content(a: Theme, b: Theme) -> bool:

@@ -1,4 +1,5 @@
-"""GUI test helpers: a main window with isolated settings, and captured error messages."""
+"""GUI test fixtures: a main window with isolated settings, captured error messages, and an
+undo stack and change signals for testing one panel of a study on its own."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QUndoStack
 from pytestqt.qtbot import QtBot
 
 from gui.main_window import MainWindow
 from gui.settings import Settings
+from gui.study_signals import StudySignals
+from study.folder import Study
+from tests.gui.helpers import show
 
 
 @pytest.fixture
@@ -28,9 +33,19 @@ def errors(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, errors: list[tuple[str, str]]) -> Iterator[MainWindow]:
     w = MainWindow(Settings(tmp_path / "settings.ini"))
-    qtbot.addWidget(w)
-    w.show()
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow)  # shortcuts only reach the active window
+    show(qtbot, w)
     yield w
     w.close()
+
+
+@pytest.fixture
+def stack() -> QUndoStack:
+    return QUndoStack()
+
+
+@pytest.fixture
+def signals(study: Study) -> Iterator[StudySignals]:
+    """The study's change signal, as the main window relays it to its panels."""
+    s = StudySignals(study.store)
+    yield s
+    s.detach()

@@ -4,12 +4,10 @@ one undo step, and undo/redo giving back exactly what the store held."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.journal_view import NOTHING_IN_PHASE, JournalView
@@ -17,25 +15,7 @@ from gui.memo_panel import MemoPanel
 from gui.study_signals import StudySignals
 from study.folder import Study
 from study.model import AnalysisPhase, Code, JournalEntry, Memo, MemoTarget
-
-
-@pytest.fixture
-def stack() -> QUndoStack:
-    return QUndoStack()
-
-
-@pytest.fixture
-def signals(study: Study) -> Iterator[StudySignals]:
-    s = StudySignals(study.store)
-    yield s
-    s.detach()
-
-
-def show(qtbot: QtBot, widget: QWidget) -> None:
-    qtbot.addWidget(widget)
-    widget.show()
-    widget.activateWindow()
-    qtbot.waitUntil(widget.isActiveWindow)  # shortcuts only reach the active window
+from tests.gui.helpers import focus, show
 
 
 @pytest.fixture
@@ -44,11 +24,6 @@ def panel(qtbot: QtBot, study: Study, stack: QUndoStack, signals: StudySignals) 
     signals.changed.connect(p.on_changed)
     show(qtbot, p)
     return p
-
-
-def focus(qtbot: QtBot, widget: QWidget) -> None:
-    widget.setFocus()
-    qtbot.waitUntil(widget.hasFocus)
 
 
 def save_key(qtbot: QtBot, panel: MemoPanel) -> None:

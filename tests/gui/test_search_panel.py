@@ -3,12 +3,9 @@ and coding all hits as one undo step."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.search_panel import HTML_ROLE, SearchPanel, in_context
@@ -16,6 +13,7 @@ from gui.study_signals import StudySignals
 from study.folder import Study
 from study.model import Code, Coding, Interview, SearchHit, Segment
 from study.store import Store
+from tests.gui.helpers import focus, show
 
 MHCC = ("We do joint visits with partnership working in mind.",
         "Partnership working is hard. Partnership helps.",
@@ -42,32 +40,12 @@ def data(study: Study) -> dict[str, object]:
 
 
 @pytest.fixture
-def stack() -> QUndoStack:
-    return QUndoStack()
-
-
-@pytest.fixture
-def signals(study: Study) -> Iterator[StudySignals]:
-    s = StudySignals(study.store)
-    yield s
-    s.detach()
-
-
-@pytest.fixture
 def panel(qtbot: QtBot, study: Study, stack: QUndoStack, signals: StudySignals,
           data: dict[str, object]) -> SearchPanel:
     p = SearchPanel(study.store, stack)
     signals.changed.connect(p.on_changed)
-    qtbot.addWidget(p)
-    p.show()
-    p.activateWindow()
-    qtbot.waitUntil(p.isActiveWindow)
+    show(qtbot, p)
     return p
-
-
-def focus(qtbot: QtBot, widget: QWidget) -> None:
-    widget.setFocus()
-    qtbot.waitUntil(widget.hasFocus)
 
 
 def shown(panel: SearchPanel) -> list[tuple[str, list[str]]]:
