@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import multiprocessing as mp
+import operator
 import queue
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from study.folder import Study, open_study
 from study.model import Changes, JobState
 from study.store import Store
 from transcription.progress import Progress
 
 POLL_MS = 100
 GRACE_MS = 500
+T = TypeVar("T")
 
 
 class _Task(QThread):
@@ -96,11 +100,29 @@ class JobRunner(QObject):
         task.failed.connect(self._task_failed)
         task.start()
 
+    def run_on_study(self, work: Callable[[Study], T], done: Callable[[T, Changes], None],
+                     failed: Callable[[Exception], None]) -> None:
+        """Run `work` in a thread on its own Study opened on the same folder; `done` gets
+        its result and the Changes it wrote, which the GUI's store never hears of (they
+        went through the thread's connection), so the caller can tell the views."""
+        root = self.study_root
+
+        def in_thread() -> tuple[T, Changes]:
+            written: list[Changes] = []
+            with open_study(root, backup=False, recover_jobs=False) as study:
+                study.store.subscribe(written.append)
+                result = work(study)
+            return result, functools.reduce(operator.or_, written, Changes())
+
+        self.run_in_thread(in_thread, lambda pair: done(*pair), failed)
+
     def busy_tasks(self) -> int:
         return len(self._tasks)
 
     @Slot(int, object)
     def _task_succeeded(self, task_id: int, result: object) -> None:
+        if task_id not in self._tasks:
+            return  # finished during shutdown(): the study it worked on is closed
         task, done, _ = self._tasks.pop(task_id)
         task.wait()
         task.deleteLater()
@@ -108,6 +130,8 @@ class JobRunner(QObject):
 
     @Slot(int, object)
     def _task_failed(self, task_id: int, error: object) -> None:
+        if task_id not in self._tasks:
+            return
         task, _, failed = self._tasks.pop(task_id)
         task.wait()
         task.deleteLater()
@@ -149,7 +173,8 @@ class JobRunner(QObject):
         QTimer.singleShot(GRACE_MS, lambda: self._terminate_if_alive(running))
 
     def shutdown(self) -> None:
-        """Before the study closes: finish short tasks, drop the queue, stop the worker."""
+        """Before the study closes: finish short tasks (their results are dropped), drop
+        the queue, stop the worker."""
         for task, _, _ in list(self._tasks.values()):
             task.wait()
         self._tasks.clear()
@@ -241,3 +266,14 @@ class JobRunner(QObject):
             self.store.update_job(dataclasses.replace(job, state=new))
             return new.value
         return job.state.value
+
+
+def runner_of(obj: QObject | None) -> JobRunner | None:
+    """The job runner of the study a widget belongs to: the first of it and its parents
+    that has one (the study workspace does), so a page need not be handed it."""
+    while obj is not None:
+        runner = getattr(obj, "runner", None)
+        if isinstance(runner, JobRunner):
+            return runner
+        obj = obj.parent()
+    return None

@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from gui.actions import make_action
+from gui.anonymisation_view import AnonymisationView
 from gui.codebook_view import CodebookView
 from gui.coding_page import CodingPage
+from gui.compare_view import CompareView
 from gui.errors import show_error
+from gui.exchange_actions import ExchangeActions
 from gui.interviews_view import InterviewsView
 from gui.job_runner import JobRunner
 from gui.journal_view import JournalView
@@ -37,12 +40,12 @@ from gui.study_signals import StudySignals
 from gui.thematic_map_view import ThematicMapView
 from gui.undo import set_error_reporter
 from study import __version__
-from study.errors import StudyError
+from study.errors import NotAStudyError, StudyDamagedError, StudyError
 from study.folder import SUFFIX, Study, create_study, open_study
 from study.model import Coding, MemoTarget
 
 SECTIONS = ("Participants", "Interviews", "Coding", "Codebook and themes", "Thematic map",
-            "Journal")
+            "Journal", "Anonymise", "Compare groups")
 CODING_PAGE = 2
 
 
@@ -92,19 +95,27 @@ class StudyWorkspace(QWidget):
         self.codebook = CodebookView(study.store, stack)
         self.map = ThematicMapView(study.store, stack)
         self.journal = JournalView(study.store, stack)
+        self.anonymise = AnonymisationView(study, self.runner, stack)
+        self.compare = CompareView(study.store)
+        self.exchange = ExchangeActions(self, study, self.current_interview)
         self.codebook.open_coding.connect(self.open_coding)
+        self.compare.open_coding.connect(self.open_coding)
+        self.anonymise.open_place.connect(self.open_place)
         for receiver in (self.participants.model.on_changed, self.interviews.model.on_changed,
                          self.interviews.transcript.on_changed, self.coding.on_changed,
                          self.codebook.on_changed, self.map.on_changed,
-                         self.journal.on_changed):
+                         self.journal.on_changed, self.anonymise.on_changed,
+                         self.compare.on_changed):
             self.signals.changed.connect(receiver)
+            # apply and reverse write through the worker's own connection: tell every view
+            self.anonymise.study_changed.connect(receiver)
         self.navigator = QListWidget()
         self.navigator.setObjectName("navigator")
         self.navigator.addItems(list(SECTIONS))
         self.navigator.setMaximumWidth(200)
         self.pages = QStackedWidget()
         for page in (self.participants, self.interviews, self.coding, self.codebook, self.map,
-                     self.journal):
+                     self.journal, self.anonymise, self.compare):
             self.pages.addWidget(page)
         self.navigator.currentRowChanged.connect(self.pages.setCurrentIndex)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -127,10 +138,23 @@ class StudyWorkspace(QWidget):
                          coding.end_offset, coding.end_segment_id)
         self.coding.text.select_coding(coding)
 
+    def open_place(self, interview_id: int, segment_id: int, start: int, end: int) -> None:
+        self.show_section(CODING_PAGE)
+        self.coding.jump(interview_id, segment_id, start, end)
+
+    def current_interview(self) -> int | None:
+        """The interview the researcher is looking at: on the coding page, or the one
+        selected in the interviews list."""
+        if self.pages.currentWidget() is self.coding and self.coding.view.interview_id:
+            return self.coding.view.interview_id
+        ids = self.interviews.selected_ids()
+        return ids[0] if ids else self.coding.view.interview_id
+
     def detach(self) -> None:
         """Save what is typed but not yet saved, stop background work, stop listening."""
         for editor in (self.coding.memos, self.codebook.memos, self.journal):
             editor.commit()
+        self.anonymise.shutdown()
         self.runner.shutdown()
         self.signals.detach()
 
@@ -183,6 +207,7 @@ class MainWindow(QMainWindow):
             for n, name in enumerate(SECTIONS)
         ]
         self.about_action = make_action(self, "&About Verbatim", self.about)
+        self.restore_action = make_action(self, "Restore from &backup…", self.restore_from_backup)
         self.transcription_settings_action = make_action(self, "Transcription &settings…",
                                                           self.transcription_settings)
         self.glossary_action = make_action(self, "Study &glossary…", self.glossary)
@@ -200,6 +225,11 @@ class MainWindow(QMainWindow):
         file_menu.addMenu(self.recent_menu)
         file_menu.addActions([self.demo_action, self.close_action])
         file_menu.addSeparator()
+        self.export_menu = QMenu("&Export", self)
+        self.import_menu = QMenu("I&mport", self)
+        file_menu.addMenu(self.export_menu)
+        file_menu.addMenu(self.import_menu)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.undo_action, self.redo_action])
@@ -207,9 +237,10 @@ class MainWindow(QMainWindow):
         self.view_menu.addActions(self.section_actions)
         self.participants_menu = bar.addMenu("&Participants")
         self.interviews_menu = bar.addMenu("&Interviews")
+        self.anonymise_menu = bar.addMenu("&Anonymise")
         self.codes_menu = bar.addMenu("&Codes")
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.about_action)
+        help_menu.addActions([self.restore_action, self.about_action])
 
     def _refresh(self) -> None:
         has = self.study is not None
@@ -233,6 +264,20 @@ class MainWindow(QMainWindow):
             self.interviews_menu.addActions([self.glossary_action,
                                              self.transcription_settings_action,
                                              self.hotkeys_action])
+        self.export_menu.clear()
+        self.import_menu.clear()
+        self.export_menu.setEnabled(has)
+        self.import_menu.setEnabled(has)
+        self.anonymise_menu.clear()
+        self.anonymise_menu.setEnabled(has)
+        if self.workspace is not None:
+            x, cmp = self.workspace.exchange, self.workspace.compare
+            self.export_menu.addActions(x.export_actions)
+            self.export_menu.addSeparator()
+            self.export_menu.addActions([cmp.export_report_action, cmp.export_csv_action,
+                                         cmp.export_chart_action])
+            self.import_menu.addActions(x.import_actions)
+            self.anonymise_menu.addActions(self.workspace.anonymise.page_actions)
         self.codes_menu.clear()
         self.codes_menu.setEnabled(has)
         if self.workspace is not None:
@@ -291,6 +336,12 @@ class MainWindow(QMainWindow):
         try:
             study = open_study(path)
         except StudyError as e:
+            if isinstance(e, StudyDamagedError | NotAStudyError):
+                from gui.backups_dialog import offer_restore
+
+                restored = offer_restore(self, Path(path))  # None: not offered, or declined
+                if restored is not None:
+                    return restored
             show_error(self, "Could not open the study", str(e))
             return False
         self._show_study(study, demo=False)
@@ -319,7 +370,7 @@ class MainWindow(QMainWindow):
         self.workspace = StudyWorkspace(study, self.undo_stack, self.settings)
         ws = self.workspace
         for view in (ws.participants, ws.interviews, ws.coding, ws.codebook, ws.map, ws.journal,
-                     ws.coding.search, ws.coding.memos):
+                     ws.coding.search, ws.coding.memos, ws.anonymise, ws.compare, ws.exchange):
             view.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.workspace.interviews.error.connect(lambda title, text: show_error(self, title, text))
         self.central.addWidget(self.workspace)
@@ -426,6 +477,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(panel)
         dialog.resize(560, 480)
         self._open(dialog)
+
+    def restore_from_backup(self) -> None:
+        """Help › Restore from backup: the open study's backups, or a chosen study's."""
+        from gui.backups_dialog import BackupsDialog, choose_study_folder
+
+        root = self.study.folder.root if self.study is not None else choose_study_folder(self)
+        if root is not None:
+            self._open(BackupsDialog(root, self, self))
 
     def about(self) -> None:
         QMessageBox.about(self, "About Verbatim",

@@ -54,5 +54,15 @@ def remap_span(old: str, new: str, start: int, end: int) -> tuple[int, int] | No
     if old == new:
         return start, end
     ops = opcodes(old, new)
-    new_start, new_end = map_start(ops, start, len(new)), map_end(ops, end)
+    new_start, new_end = trim(new, map_start(ops, start, len(new)), map_end(ops, end))
     return (new_start, new_end) if new_end > new_start else None
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shed the spaces a remapped span picked up at its edges: the diff may line a
+    deleted word up with the space before it rather than after."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

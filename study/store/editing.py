@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from study.errors import ValidationError
 from study.model import Changes, Coding, Segment
-from study.remap import map_end, map_start, opcodes, remap_span
+from study.remap import map_end, map_start, opcodes, remap_span, trim
 from study.store.codebook import CodebookMixin
 from study.store.interviews import InterviewsMixin
 
@@ -97,23 +97,21 @@ class EditingMixin(InterviewsMixin, CodebookMixin):
                 if c.start_segment_id == segment_id and c.end_segment_id == segment_id:
                     span = remap_span(seg.text, text, start, end)
                     if span is None:
-                        self.delete_coding(c.id)  # type: ignore[arg-type]
-                        tx.remove("coding", c.id)  # type: ignore[arg-type]
+                        self.delete_coding(c.id)  # type: ignore[arg-type]  (reports it)
                         continue
                     start, end = span
                 else:
                     if c.start_segment_id == segment_id:
-                        start = map_start(ops, start, len(text))
+                        start = trim(text, map_start(ops, start, len(text)), len(text))[0]
                     if c.end_segment_id == segment_id:
-                        end = map_end(ops, end)
+                        end = trim(text, 0, map_end(ops, end))[1]
                     across.append(dataclasses.replace(c, start_offset=start, end_offset=end))
                 self._move_coding(c, start, end, tx)
             words = seg.words if _same_words(seg.text, text) else ()
             self.update_segment(dataclasses.replace(seg, text=text, words=words))
             for c in across:  # all its words, in every segment, may now be gone
                 if not self.coded_text(c).strip():
-                    self.delete_coding(c.id)  # type: ignore[arg-type]
-                    tx.remove("coding", c.id)  # type: ignore[arg-type]
+                    self.delete_coding(c.id)  # type: ignore[arg-type]  (reports it)
         return tx.changes()
 
     def _move_coding(self, c: Coding, start: int, end: int, tx: object) -> None:
