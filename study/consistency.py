@@ -61,7 +61,7 @@ def check_study(store: Store, *, key_file: Path | None = None) -> list[Problem]:
     problems: list[Problem] = []
     rules: tuple[Callable[[Store], Iterable[Problem]], ...] = (
         _sqlite_checks, _coding_rules, _segment_rules, _memo_rules, _theme_rules, _job_rules,
-        _anonymisation_rules)
+        _anonymisation_rules, _media_rules)
     for rule in rules:
         try:
             problems += list(rule(store))
@@ -222,6 +222,15 @@ def _is_flag(f: object) -> bool:
 
 
 # --- memos, themes, jobs ------------------------------------------------------------------------
+
+
+def _media_rules(store: Store) -> Iterator[Problem]:
+    """Every interview's audio is in the study's media folder."""
+    media = store.path.parent / "media"
+    for interview_id, filename in store.media_files_in_use():
+        if not (media / filename).is_file():
+            yield Problem("media", f"Interview {interview_id}'s audio media/{filename} is "
+                          "missing from the study folder.", (interview_id,))
 
 
 def _memo_rules(store: Store) -> Iterator[Problem]:

@@ -177,8 +177,11 @@ class TranscriptionRun:
             self.check_cancelled()
             segments: list[Segment] = []
             for channel in channels:
+                # speech longer than a window is cut at its edges, so no stretch is
+                # transcribed in two windows (and none ends past the saved position)
                 channel_window = Window(window.start_ms, window.end_ms, tuple(
-                    s for s in merge_spans(speech[channel]) if s[1] > window.start_ms
+                    (max(s[0], window.start_ms), min(s[1], window.end_ms))
+                    for s in merge_spans(speech[channel]) if s[1] > window.start_ms
                     and s[0] < window.end_ms))
                 segments += self._transcribe_window(engine, cache, channel_window,
                                                     channel if cache.channels > 1 else None,

@@ -842,19 +842,23 @@ def import_qdpx(study: Study, path: Path, *, limits: Limits = DEFAULT_LIMITS) ->
                     study.store.audit("REFI-QDA project imported", name=path.name,
                                       origin=project.origin,
                                       **{k.replace(" ", "_"): v for k, v in writer.counts.items()})
+                    # Before the commit: a kill after it must not leave interviews whose
+                    # audio is still in the staging folder. Files are named by content, so
+                    # one left in media/ by a rolled-back import is harmless.
+                    _move_media(study, writer.staged)
             except ExchangeError:
                 raise
             except StudyError as e:
                 raise ExchangeError(f"The import of {path.name} stopped: {e} Nothing was "
                                     "imported.") from e
-            _move_media(study, writer.staged)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return _finish(writer.counts, skips)
 
 
 def _move_media(study: Study, staged: Sequence[StagedMedia]) -> None:
-    """After the commit: move each staged file into media/ unless it is there already."""
+    """Inside the import's transaction: move each staged file into media/ unless it is
+    there already (a failure here rolls the whole import back)."""
     study.folder.media.mkdir(parents=True, exist_ok=True)
     for m in staged:
         target = study.folder.media / m.filename
@@ -863,8 +867,8 @@ def _move_media(study: Study, staged: Sequence[StagedMedia]) -> None:
         try:
             m.path.replace(target)
         except OSError as e:
-            raise ExchangeError(f"The project was imported, but the audio {m.original_name} "
-                                f"could not be moved into the study: {e.strerror or e}.") from e
+            raise ExchangeError(f"The audio {m.original_name} could not be moved into the "
+                                f"study: {e.strerror or e}. Nothing was imported.") from e
 
 
 __all__ = ["ImportReport", "Line", "Skips", "anchor_span", "colour", "import_qdpx",

@@ -197,6 +197,11 @@ class ChecksMixin(StoreCore):
             "SELECT key_id, applied_at FROM anonymisation_runs WHERE reversed_at IS NULL "
             "ORDER BY id")]
 
+    def media_files_in_use(self) -> list[tuple[int, str]]:
+        """(interview id, media file name) for every interview with audio."""
+        return [(r["id"], r["filename"]) for r in self.rows(
+            "SELECT i.id, m.filename FROM interviews i JOIN media m ON m.id = i.media_id")]
+
     def table_counts(self) -> dict[str, int]:
         """How many of each kind of record the study holds, for the check's summary."""
         tables = ("participants", "interviews", "segments", "codes", "codings", "themes",

@@ -356,3 +356,13 @@ def test_errors_come_before_warnings(healthy: Healthy, sql: sqlite3.Connection) 
     problems = check_study(healthy.study.store)
     assert [p.severity for p in problems] == [Severity.ERROR, Severity.WARNING]
     assert str(problems[0]).startswith("error: coding: Coding")
+
+
+def test_missing_audio_is_reported(study: Study, fixtures_dir: Path) -> None:
+    from transcription.audio import import_audio
+
+    interview_id, media = import_audio(study, fixtures_dir / "audio" / "jfk.flac")
+    assert [p for p in check_study(study.store) if p.kind == "media"] == []
+    (study.folder.media / media.filename).unlink()
+    (problem,) = [p for p in check_study(study.store) if p.kind == "media"]
+    assert problem.ids == (interview_id,) and "missing" in problem.message
