@@ -29,19 +29,16 @@ def main() -> None:
     from PySide6.QtGui import QTextCursor
     from PySide6.QtWidgets import QApplication
 
-    from benchmarks.synthetic_study import build_large_study
+    from benchmarks.synthetic_study import build_large_study, size_from_environment
     from gui.main_window import CODING_PAGE, MainWindow
     from gui.settings import Settings
     from study.folder import open_study
 
-    interviews = int(os.environ.get("INTERVIEWS", "100"))
-    words = int(os.environ.get("WORDS", str(interviews * 10_000)))
-    codings = int(os.environ.get("CODINGS", str(interviews * 200)))
+    size = size_from_environment()
     app = QApplication([])
     with tempfile.TemporaryDirectory() as folder:
         began = time.perf_counter()
-        root = build_large_study(Path(folder) / "Large.verbatim", interviews=interviews,
-                                 words=words, codings=codings)
+        root = build_large_study(Path(folder) / "Large.verbatim", **size)
         built = time.perf_counter() - began
         with open_study(root, backup=False) as study:
             counts = {s.interview.id: s for s in study.store.interview_summaries()}

@@ -31,7 +31,7 @@ if __name__ == "__main__":  # run as a script, this folder must not shadow the p
     sys.path[:1] = [str(ROOT)]
 
 from analysis.compare import compare, cooccurrence, presence_matrix, quotes  # noqa: E402
-from benchmarks.synthetic_study import build_large_study  # noqa: E402
+from benchmarks.synthetic_study import build_large_study, size_from_environment  # noqa: E402
 from study.folder import open_study  # noqa: E402
 
 RUNS = 15
@@ -165,7 +165,7 @@ def main() -> None:
             built = 0.0
         else:
             began = time.perf_counter()
-            root = build_large_study(Path(scratch) / "Large.verbatim")
+            root = build_large_study(Path(scratch) / "Large.verbatim", **size_from_environment())
             built = time.perf_counter() - began
         print(json.dumps({"benchmark": "report", "build_s": round(built, 1), **measure(root)}))
 

@@ -65,7 +65,8 @@ def run(name: str) -> dict[str, object]:
                             text=True, check=False, cwd=ROOT,
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    figures: dict[str, object] = {"seconds": round(time.perf_counter() - began, 1)}
+    figures: dict[str, object] = {"date": dt.date.today().isoformat(),
+                                  "seconds": round(time.perf_counter() - began, 1)}
     if result.returncode == 0 and lines:
         figures.update(json.loads(lines[-1]))
     else:
@@ -75,10 +76,12 @@ def run(name: str) -> dict[str, object]:
 
 def table(results: dict[str, dict[str, object]], where: dict[str, object]) -> str:
     rows = ["| measure | figure | target |", "|---|---|---|"]
+    dates = sorted({str(r["date"]) for r in results.values() if "date" in r} or {where["date"]})
+    when = dates[0] if len(dates) == 1 else f"between {dates[0]} and {dates[-1]}"
     for bench, key, label, target in HEADLINES:
         value = results.get(bench, {}).get(key, "not run")
         rows.append(f"| {label} | {value} | {target} |")
-    return (f"# Latest benchmark figures\n\nMeasured {where['date']} on {where['cpu']}, "
+    return (f"# Latest benchmark figures\n\nMeasured {when} on {where['cpu']}, "
             f"{where['cores']} cores, {where['memory_gb']} GB, Python {where['python']} "
             f"({where['system']}), offscreen Qt. Every figure comes from "
             "`benchmarks/run_all.py`; the full output is in `results/latest.json`.\n\n"

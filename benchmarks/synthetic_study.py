@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import re
 import sys
@@ -110,6 +111,15 @@ THEMES = (
 )
 COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac", "#2f4b7c", "#a05195")
+
+
+def size_from_environment() -> dict[str, int]:
+    """The study size a benchmark builds: 100 interviews, 10,000 words and 200 codings each,
+    unless INTERVIEWS, WORDS or CODINGS say otherwise (the smoke tests shrink it)."""
+    interviews = int(os.environ.get("INTERVIEWS", "100"))
+    return {"interviews": interviews,
+            "words": int(os.environ.get("WORDS", str(interviews * 10_000))),
+            "codings": int(os.environ.get("CODINGS", str(interviews * 200)))}
 
 
 def build_large_study(path: Path, *, interviews: int = 100, words: int = 1_000_000,

@@ -1,18 +1,38 @@
 """The compare page: which codes or themes each group raised, in whose words.
 
 A table of k/n, %, references and words per group (interviewer speech left out unless
-asked), charts drawn by analysis/charts.py on a Qt canvas, and the quotes behind any
-cell; double-clicking a quote opens it in its transcript. matplotlib loads only when
-a chart is first shown, so the page costs nothing at start-up.
+asked), charts drawn by analysis/charts.py, and the quotes behind any cell;
+double-clicking a quote opens it in its transcript.
+
+The window must keep answering while charts and reports are made (no GUI-thread task
+over 100 ms, DESIGN.md section 7). Drawing a chart takes matplotlib from a tenth of a
+second (a few rows) to most of a second (100 participants), and importing it a second
+more, so charts are built and drawn in the study process (gui.job_runner) at the size of
+their tab and shown here as images, drawn again when the page is resized; matplotlib
+never loads in the window's process for them. Exports from the menu run there too, with
+a busy sign in the status bar; export_csv(), export_chart() and export_report() still
+write before they return, here, for tests and scripts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QPalette, QShowEvent, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -36,8 +56,11 @@ from PySide6.QtWidgets import (
 from analysis.compare import Comparison, Quote, compare, quotes
 from gui import errors
 from gui.actions import make_action
+from gui.exchange_actions import busy
 from gui.format import clock
+from gui.job_runner import JobRunner, runner_of
 from study.errors import StudyError
+from study.folder import Study
 from study.model import Changes, InterviewStatus
 from study.store import Store
 
@@ -46,6 +69,115 @@ WATCHED = frozenset({"coding", "code", "theme", "participant", "attribute", "int
 CELL_ROLE = Qt.ItemDataRole.UserRole + 40
 QUOTE_ROLE = Qt.ItemDataRole.UserRole + 41
 METRICS = ("k/n", "%", "Refs", "Words")
+RESIZE_REDRAW_MS = 300
+MIN_CHART_SIZE = QSize(200, 150)
+
+OnStore = Callable[..., object]  # fn(store, *args): a function of a module, so it pickles
+
+
+@dataclass(frozen=True, eq=False)
+class ChartRequest:
+    """What a chart shows, read from the page's widgets on the GUI thread, as plain values
+    that pickle, so the figure can be built in the study process."""
+
+    tab: int
+    rows: str
+    options: dict[str, Any]
+    comparison: Comparison | None  # None before the page was first shown
+    small_n: int
+    dark: bool  # the window's palette: the chart's style follows it
+
+    def compared(self, store: Store) -> Comparison:
+        """The page's comparison, or one made now (from the menu, before it was shown)."""
+        if self.comparison is not None:
+            return self.comparison
+        return compare(store, rows=self.rows, small_n=self.small_n, **self.options)
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """A chart drawn in the study process: RGBA pixels and their size, as plain values."""
+
+    pixels: bytes
+    width: int
+    height: int
+    ratio: float
+
+    def image(self) -> QImage:
+        image = QImage(self.pixels, self.width, self.height, 4 * self.width,
+                       QImage.Format.Format_RGBA8888).copy()  # the copy owns its pixels
+        image.setDevicePixelRatio(self.ratio)
+        return image
+
+
+def on_store(study: Study, fn: OnStore, *args: Any) -> object:
+    """Work of this page takes a store; in the study process it gets that study's."""
+    return fn(study.store, *args)
+
+
+def chart_style(dark: bool) -> Any:
+    from analysis.charts import ChartStyle
+
+    return ChartStyle.dark() if dark else ChartStyle.light()
+
+
+def build_figure(store: Store, request: ChartRequest) -> Any:
+    """The figure of a chart tab (None for the table), on the caller's connection."""
+    from analysis import charts
+    from analysis.compare import cooccurrence, presence_matrix
+
+    options, style = request.options, chart_style(request.dark)
+    if request.tab == 1:
+        return charts.grouped_bars(request.compared(store), style)
+    if request.tab == 2:
+        return charts.presence_heatmap(presence_matrix(store, rows=request.rows, **options),
+                                       style)
+    if request.tab == 3:
+        return charts.cooccurrence_heatmap(cooccurrence(
+            store, statuses=options["statuses"],
+            include_interviewer=options["include_interviewer"]), style)
+    return None
+
+
+def draw_chart(store: Store, request: ChartRequest, width: int, height: int,
+               ratio: float) -> RenderedChart | None:
+    """Build the chart and draw it as Qt's matplotlib canvas would on a widget of this
+    size (in device-independent pixels) and pixel ratio."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = build_figure(store, request)
+    if figure is None:
+        return None
+    figure.set_dpi(100 * ratio)
+    figure.set_size_inches(max(width, MIN_CHART_SIZE.width()) / 100,
+                           max(height, MIN_CHART_SIZE.height()) / 100)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    w, h = canvas.get_width_height(physical=True)
+    return RenderedChart(bytes(canvas.buffer_rgba()), w, h, ratio)
+
+
+def write_chart(store: Store, request: ChartRequest, path: Path) -> Path:
+    """Build the chart, refuse it if a label holds an original identifier, save it."""
+    from analysis import charts
+    from analysis.leak_check import LeakChecker
+
+    figure = build_figure(store, request)
+    LeakChecker.for_store(store).ensure_clean(
+        [(f"chart label {n + 1}", text) for n, text in enumerate(charts.chart_texts(figure))])
+    return charts.save(figure, path, dpi=300)
+
+
+def write_comparison_csv(store: Store, request: ChartRequest, path: Path) -> Path:
+    from analysis.exports import tables
+
+    return tables.comparison_csv(store, request.compared(store), path)
+
+
+def write_quotes_report(store: Store, path: Path, options: dict[str, Any]) -> Path:
+    from analysis.exports import word
+
+    return word.quotes_report(store, path, **options)
 
 
 class _Table(QTableView):
@@ -58,16 +190,57 @@ class _Table(QTableView):
         super().keyPressEvent(e)
 
 
+class ChartImage(QWidget):
+    """A chart drawn in the study process, shown as an image. On a resize it is scaled at
+    once, and a fresh drawing at the new size is asked for when the resizing stops."""
+
+    redraw = Signal()
+
+    def __init__(self, image: QImage, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareChartImage")
+        self.image = image
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(RESIZE_REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+
+    def set_image(self, image: QImage) -> None:
+        self.image = image
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
+        shown = self.image.deviceIndependentSize().scaled(
+            self.size().toSizeF(), Qt.AspectRatioMode.KeepAspectRatio)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        left = (self.width() - shown.width()) / 2
+        painter.drawImage(QRectF(left, 0, shown.width(), shown.height()), self.image)
+        painter.end()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size() != self.image.deviceIndependentSize().toSize():
+            self._timer.start()
+
+
 class CompareView(QWidget):
     message = Signal(str)
     open_coding = Signal(object)  # Coding
+    finished = Signal(bool)  # a background export ended; True if the file was written
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None, *,
+                 runner: JobRunner | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.runner = runner  # None: the study workspace's, found when first needed
         self.comparison: Comparison | None = None
         self._stale = True
-        self._charts: dict[str, Any] = {}  # tab name -> FigureCanvas, built when first shown
+        # tab number -> the ChartImage on it, made when the tab is first shown
+        self._charts: dict[str, ChartImage] = {}
+        self._drawing: set[int] = set()  # tabs whose chart the study process is drawing
+        self._generation = 0  # bumped when the comparison changes: older drawings are dropped
 
         self.rows_box = QComboBox()
         self.rows_box.setObjectName("compareRows")
@@ -224,6 +397,8 @@ class CompareView(QWidget):
         self.warnings.setText("<br>".join(self.comparison.warnings))
         self.warnings.setVisible(bool(self.comparison.warnings))
         self._charts.clear()
+        self._drawing.clear()
+        self._generation += 1
         for index in range(1, self.tabs.count()):
             self._clear_tab(index)
         self._show_chart()
@@ -283,29 +458,22 @@ class CompareView(QWidget):
 
     # --- charts --------------------------------------------------------------------------------
 
-    def chart_style(self) -> Any:
-        from analysis.charts import ChartStyle
+    def is_dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
-        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        return ChartStyle.dark() if dark else ChartStyle.light()
+    def chart_style(self) -> Any:
+        return chart_style(self.is_dark())
+
+    def chart_request(self, tab: int) -> ChartRequest:
+        return ChartRequest(tab, self.rows_box.currentData(), self.options(), self.comparison,
+                            self.small_n.value(), self.is_dark())
 
     def figure(self, tab: int) -> Any:
-        """The figure a chart tab shows, built from the current options."""
-        from analysis import charts
-        from analysis.compare import cooccurrence, presence_matrix
+        """The figure a chart tab shows, built from the current options, here and now."""
+        return build_figure(self.store, self.chart_request(tab))
 
-        style = self.chart_style()
-        if tab == 1 and self.comparison is not None:
-            return charts.grouped_bars(self.comparison, style)
-        if tab == 2:
-            return charts.presence_heatmap(presence_matrix(
-                self.store, rows=self.rows_box.currentData(), **self.options()), style)
-        if tab == 3:
-            options = self.options()
-            return charts.cooccurrence_heatmap(cooccurrence(
-                self.store, statuses=options["statuses"],
-                include_interviewer=options["include_interviewer"]), style)
-        return None
+    def _runner(self) -> JobRunner | None:
+        return self.runner or runner_of(self)
 
     def _clear_tab(self, index: int) -> None:
         layout = self.tabs.widget(index).layout()
@@ -316,16 +484,58 @@ class CompareView(QWidget):
 
     def _show_chart(self) -> None:
         index = self.tabs.currentIndex()
-        if index < 1 or not self.isVisible() or str(index) in self._charts:
+        if (index < 1 or not self.isVisible() or str(index) in self._charts
+                or index in self._drawing):
             return
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        self.tabs.widget(index).layout().addWidget(QLabel("Drawing the chart…"))
+        self._draw(index)
 
-        figure = self.figure(index)
-        if figure is None:
+    def _draw(self, index: int, shown: ChartImage | None = None) -> None:
+        """Draw the chart of tab `index` at the tab's size in the study process; put it on
+        the tab (or into `shown`, on a resize) unless the comparison changed since.
+        Without a job runner (the page on its own) it is drawn here."""
+        page = self.tabs.widget(index)
+        args = (self.chart_request(index), page.width(), page.height(),
+                page.devicePixelRatioF())
+        runner, generation = self._runner(), self._generation
+        if runner is None:
+            self._drawn(index, shown, draw_chart(self.store, *args))
             return
-        canvas = FigureCanvasQTAgg(figure)
-        self.tabs.widget(index).layout().addWidget(canvas)
-        self._charts[str(index)] = canvas
+        self._drawing.add(index)
+        end = busy(self, "Drawing the chart…")
+
+        def done(chart: RenderedChart | None, _changes: Changes) -> None:
+            end()
+            if generation == self._generation:  # else a newer drawing is on its way
+                self._drawing.discard(index)
+                self._drawn(index, shown, chart)
+
+        def failed(error: Exception) -> None:
+            end()
+            if generation == self._generation:
+                self._drawing.discard(index)
+                if shown is None:
+                    self._clear_tab(index)
+                self._report(error, "Could not draw the chart")
+
+        runner.run_on_study(on_store, (draw_chart, *args), done, failed)
+
+    def _drawn(self, index: int, shown: ChartImage | None, chart: RenderedChart | None) -> None:
+        if chart is None:
+            return
+        if shown is not None:
+            shown.set_image(chart.image())
+            return
+        self._clear_tab(index)
+        image = ChartImage(chart.image())
+        image.redraw.connect(lambda: self._redraw(index, image))
+        self.tabs.widget(index).layout().addWidget(image)
+        self._charts[str(index)] = image
+
+    def _redraw(self, index: int, chart: ChartImage) -> None:
+        if (chart.isVisible() and self._charts.get(str(index)) is chart
+                and index not in self._drawing):
+            self._draw(index, chart)
 
     # --- exports -------------------------------------------------------------------------------
 
@@ -337,55 +547,83 @@ class CompareView(QWidget):
     def export_csv_dialog(self) -> None:
         path = self._ask_path("Export table", "comparison.csv", "CSV (*.csv)")
         if path is not None:
-            self.export_csv(path)
+            self.start_export_csv(path)
 
     def export_csv(self, path: Path) -> bool:
-        from analysis.exports import tables
+        return self._export(path, write_comparison_csv, self.chart_request(0), path)
 
-        if self.comparison is None:
-            return False
-        return self._export(lambda: tables.comparison_csv(self.store, self.comparison, path),
-                            path)
+    def start_export_csv(self, path: Path) -> bool:
+        return self._start_export(path, write_comparison_csv, self.chart_request(0), path)
 
     def export_chart_dialog(self) -> None:
         path = self._ask_path("Export chart", "chart.png", "PNG image (*.png);;SVG (*.svg)")
         if path is not None:
-            self.export_chart(path)
+            self.start_export_chart(path)
+
+    def _chart_tab(self, tab: int | None) -> ChartRequest:
+        return self.chart_request(tab if tab is not None else max(1, self.tabs.currentIndex()))
 
     def export_chart(self, path: Path, tab: int | None = None) -> bool:
-        from analysis import charts
-        from analysis.leak_check import LeakChecker
+        return self._export(path, write_chart, self._chart_tab(tab), path)
 
-        figure = self.figure(tab if tab is not None else max(1, self.tabs.currentIndex()))
-
-        def write() -> None:
-            LeakChecker.for_store(self.store).ensure_clean(
-                [(f"chart label {n + 1}", text)
-                 for n, text in enumerate(charts.chart_texts(figure))])
-            charts.save(figure, path, dpi=300)
-
-        return self._export(write, path)
+    def start_export_chart(self, path: Path, tab: int | None = None) -> bool:
+        return self._start_export(path, write_chart, self._chart_tab(tab), path)
 
     def export_report_dialog(self) -> None:
         path = self._ask_path("Export quotes report", "quotes report.docx",
                               "Word document (*.docx)")
         if path is not None:
-            self.export_report(path)
+            self.start_export_report(path)
 
     def export_report(self, path: Path) -> bool:
-        from analysis.exports import word
+        return self._export(path, write_quotes_report, path, self.options())
 
-        options = self.options()
-        return self._export(lambda: word.quotes_report(self.store, path, **options), path)
+    def start_export_report(self, path: Path) -> bool:
+        return self._start_export(path, write_quotes_report, path, self.options())
 
-    def _export(self, write: Any, path: Path) -> bool:
+    def _export(self, path: Path, write: OnStore, *args: Any) -> bool:
+        """Write here and now, on the page's own connection."""
         try:
-            write()
-        except StudyError as e:
-            errors.show_error(self, "Export refused", str(e))
-            return False
-        except OSError as e:
-            errors.show_error(self, "Could not export", f"Could not write {path}: {e.strerror}.")
+            write(self.store, *args)
+        except (StudyError, OSError) as e:
+            self._report(e, "Export refused", path)
             return False
         self.message.emit(f"Exported {path.name} to {path.parent}.")
         return True
+
+    def _start_export(self, path: Path, write: OnStore, *args: Any) -> bool:
+        """Call write(store, *args) in the study process; `finished` tells when. Without
+        a job runner (the page on its own) it writes here and now."""
+        runner = self._runner()
+        if runner is None:
+            written = self._export(path, write, *args)
+            self.finished.emit(written)
+            return written
+        end = busy(self, f"Exporting {path.name}…")
+
+        def done(_result: object, _changes: Changes) -> None:
+            end()
+            self.message.emit(f"Exported {path.name} to {path.parent}.")
+            self.finished.emit(True)
+
+        def failed(error: Exception) -> None:
+            end()
+            try:
+                self._report(error, "Export refused", path)
+            finally:
+                self.finished.emit(False)
+
+        self.message.emit(f"Exporting {path.name}…")
+        runner.run_on_study(on_store, (write, *args), done, failed)
+        return True
+
+    def _report(self, error: Exception, refused: str, path: Path | None = None) -> None:
+        """Known errors (a leak, a full disk) get a message; a bug is raised again."""
+        if isinstance(error, StudyError):
+            errors.show_error(self, refused, str(error))
+        elif isinstance(error, OSError):
+            where = path or error.filename or "the file"
+            errors.show_error(self, "Could not export", f"Could not write {where}: "
+                              f"{error.strerror}.")
+        else:
+            raise error

@@ -96,8 +96,9 @@ class StudyWorkspace(QWidget):
         self.map = ThematicMapView(study.store, stack)
         self.journal = JournalView(study.store, stack)
         self.anonymise = AnonymisationView(study, self.runner, stack)
-        self.compare = CompareView(study.store)
-        self.exchange = ExchangeActions(self, study, self.current_interview)
+        self.compare = CompareView(study.store, runner=self.runner)
+        self.exchange = ExchangeActions(self, study, self.current_interview, runner=self.runner,
+                                        announce=self.signals.changed.emit)
         self.codebook.open_coding.connect(self.open_coding)
         self.compare.open_coding.connect(self.open_coding)
         self.anonymise.open_place.connect(self.open_place)

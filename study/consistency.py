@@ -64,7 +64,8 @@ def check_study(store: Store, *, key_file: Path | None = None) -> list[Problem]:
         _anonymisation_rules, _media_rules)
     for rule in rules:
         try:
-            problems += list(rule(store))
+            with _reading(store):  # every rule, so none can let a raw sqlite3 error out
+                problems += list(rule(store))
         except StudyDamagedError as e:  # a damaged page met while reading
             problems.append(Problem("integrity", str(e)))
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from study.errors import NotAStudyError, StudyDamagedError, StudyError
 from study.store import Store
 from study.store.checks import damage_as_study_error, file_damage
-from study.store.connection import SQLITE_HEADER, check_header
+from study.store.connection import SQLITE_HEADER, check_header, sidecars
 
 SUFFIX = ".verbatim"
 DATABASE = "study.sqlite"
@@ -144,6 +144,7 @@ def open_study(path: Path | str, *, backup: bool = True, recover_jobs: bool = Tr
     if short is not None:  # SQLite may open a cut-off file and fail only later, mid-work
         raise StudyDamagedError(f"{folder.database} is damaged and cannot be opened: {short}. "
                                 f"{RESTORE_HINT}")
+    fresh = tuple(p for p in sidecars(folder.database) if not p.exists())
     store = Store(folder.database)
     made: Path | None = None
     try:
@@ -154,7 +155,7 @@ def open_study(path: Path | str, *, backup: bool = True, recover_jobs: bool = Tr
             if recover_jobs:
                 store.mark_interrupted_jobs()
     except BaseException as e:
-        store.close()
+        store.abandon(fresh)
         if made is not None and isinstance(e, StudyDamagedError):
             made.unlink(missing_ok=True)  # a copy of a damaged file must not pose as a backup
         raise

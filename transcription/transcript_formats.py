@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import codecs
 import html
+import lzma
 import re
 import unicodedata
 import zipfile
@@ -486,8 +487,8 @@ def parse_docx(path: Path) -> ParsedTranscript:
         lines, warnings = _docx_lines(path)
     except TranscriptError:
         raise
-    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, OSError, EOFError,
-            AttributeError) as e:  # python-docx on missing parts and unexpected XML
+    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError,
+            EOFError, AttributeError) as e:  # python-docx on missing parts and unexpected XML
         raise TranscriptError(f"{q} is a damaged Word document and cannot be read.") from e
     except Exception as e:  # lxml and python-docx raise their own error types
         if type(e).__module__.split(".")[0] not in ("lxml", "docx"):
@@ -539,9 +540,9 @@ def _docx_lines(path: Path) -> tuple[list[_Line], list[str]]:
 
 # --- subtitles ---------------------------------------------------------------------------------
 
-_SRT_T = r"(\d+):([0-5]\d):([0-5]\d)[,.](\d{1,3})"
+_SRT_T = r"(\d{1,6}):([0-5]\d):([0-5]\d)[,.](\d{1,3})"
 _SRT_TIMING = re.compile(rf"^{_SRT_T}[ \t]*-->[ \t]*{_SRT_T}(?:[ \t]+.*)?$")
-_VTT_T = r"(?:(\d+):)?([0-5]\d):([0-5]\d)[.,](\d{1,3})"
+_VTT_T = r"(?:(\d{1,6}):)?([0-5]\d):([0-5]\d)[.,](\d{1,3})"
 _VTT_TIMING = re.compile(rf"^{_VTT_T}[ \t]*-->[ \t]*{_VTT_T}(?:[ \t]+.*)?$")
 # Tags never contain "<" (nor ASS codes "{"), which keeps these linear on hostile input.
 _SRT_TAG = re.compile(r"</?(?:i|b|u|s|font)(?:\s[^<>]*)?>|\{\\[^{}]*\}", re.IGNORECASE)
@@ -632,11 +633,21 @@ def _read_cues(text: str, *, vtt: bool) -> tuple[list[_Cue], list[str]]:
     return cues, warnings
 
 
+# A numeric character reference too long to be a character (the largest, 1114111, has 7
+# digits): html.unescape would hand its digits to int(), which refuses over 4,300 of them.
+_LONG_REFERENCE = re.compile(r"&#(?:0*+[0-9]{8,}|[xX]0*+[0-9a-fA-F]{7,});?")
+
+
+def _unescape(text: str) -> str:
+    """html.unescape, with references no character has read as U+FFFD, as it does."""
+    return html.unescape(_LONG_REFERENCE.sub("\ufffd", text))
+
+
 def _prefix(raw: str) -> tuple[str, str]:
     """(speaker, rest) of still-escaped cue text with a "Speaker: text" prefix."""
     m = _SUB_PREFIX.match(raw)
     if m and is_label(m.group(1)):
-        return _clean_label(html.unescape(m.group(1))), m.group(2)
+        return _clean_label(_unescape(m.group(1))), m.group(2)
     return "", raw
 
 
@@ -658,7 +669,7 @@ def _subtitles(cues: Iterable[_Cue], fmt: str, warnings: list[str],
 def _srt_turns(cue: _Cue) -> list[Turn]:
     raw = " ".join(s for s in (_SRT_TAG.sub("", line).strip() for line in cue.lines) if s)
     speaker, body = _prefix(raw)
-    text = html.unescape(body).strip()
+    text = _unescape(body).strip()
     return [Turn(cue.start_ms, cue.end_ms, speaker, text)] if text else []
 
 
@@ -666,7 +677,7 @@ def _vtt_turns(cue: _Cue) -> list[Turn]:
     parts: list[tuple[str | None, list[str]]] = []
     for line in cue.lines:
         m = _VTT_VOICE.search(line)
-        voice = _clean_label(html.unescape(m.group(1) or "")) if m else None
+        voice = _clean_label(_unescape(m.group(1) or "")) if m else None
         stripped = _VTT_TAG.sub("", line).strip()
         if not parts or (voice is not None and voice != parts[-1][0]):
             parts.append((voice, []))
@@ -676,7 +687,7 @@ def _vtt_turns(cue: _Cue) -> list[Turn]:
     for voice, lines in parts:
         raw = " ".join(lines)
         speaker, body = (voice, raw) if voice else _prefix(raw)
-        text = html.unescape(body).strip()
+        text = _unescape(body).strip()
         if text:
             turns.append(Turn(cue.start_ms, cue.end_ms, speaker, text))
     return turns
@@ -728,7 +739,7 @@ def format_srt(turns: Sequence[Turn]) -> str:
         text = _one_line(t.text)
         if not text:
             continue
-        if "-->" in text or html.unescape(_SRT_TAG.sub("", text)) != text:
+        if "-->" in text or _unescape(_SRT_TAG.sub("", text)) != text:
             text = _escape(text).replace("{", "&#123;")
         text = f"{t.speaker}: {text}" if t.speaker else _guard_prefix(text)
         number += 1

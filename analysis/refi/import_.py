@@ -319,10 +319,11 @@ class _Loader:
         never waits on the archive."""
         for ts in project.text_sources:
             self.text(ts.text, f"“{ts.name}”")
-        for audio in project.audio_sources:
+        for n, audio in enumerate(project.audio_sources):
             for tr in audio.transcripts:
                 self.text(tr.text, f"“{audio.name}”")
-            self._media[audio.guid] = self._stage(audio, len(self._media))
+            # named by position, not by GUID count: sources may share a GUID
+            self._media[audio.guid] = self._stage(audio, n)
         for note in project.notes:
             self.text(note.text, f"the note “{note.name}”")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -233,11 +234,20 @@ def refs(el: etree._Element, name: str, attr: str = "targetGUID") -> tuple[str, 
     return tuple(norm_guid(r.get(attr)) for r in kids(el, name) if r.get(attr))
 
 
+# Largest position or time (ms) taken as a number: beyond it (2**53, about 285,000 years
+# of audio) a value is damage, and read as missing rather than overflow SQLite's integers.
+_LARGEST = 2**53
+
+
 def to_int(value: str | None) -> int | None:
+    """An integer attribute, or None when it is absent, not a number or absurdly large."""
+    if value is None or not value.strip() or len(value) > 40:
+        return None
     try:
-        return int(float(value)) if value is not None and value.strip() else None
+        number = float(value)
     except ValueError:
         return None
+    return int(number) if math.isfinite(number) and abs(number) <= _LARGEST else None
 
 
 def to_datetime(value: str | None) -> dt.datetime | None:

@@ -13,6 +13,7 @@ exhausts memory. Every refusal is an ExchangeError whose message a researcher ca
 from __future__ import annotations
 
 import hashlib
+import lzma
 import re
 import stat
 import zipfile
@@ -202,7 +203,10 @@ class SafeArchive:
                                                          f"more than {self.limits.max_ratio} "
                                                          "to 1 (a zip bomb)")
                     yield block
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError,
+                UnicodeDecodeError, OSError) as e:
+            # OSError: a bad offset or a damaged bzip2 stream; UnicodeDecodeError: a damaged
+            # member name in its local header
             raise ExchangeError(f"{self.path.name} is damaged: {name!r} cannot be read ({e}). "
                                 "Nothing was imported.") from None
         except RuntimeError as e:  # zipfile: encrypted or otherwise unreadable

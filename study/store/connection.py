@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from pathlib import Path
@@ -43,6 +44,8 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
         raise NotAStudyError(f"No study database at {path}.")
     if exists:
         check_header(path)
+    # the sidecar files SQLite makes as it opens: a refused open removes them again
+    made = tuple(p for p in sidecars(path) if not p.exists())
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.create_function("word_count", 1, word_count, deterministic=True)
     try:
@@ -57,19 +60,56 @@ def connect(path: Path, *, create: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn, path)
     except sqlite3.OperationalError as e:
-        conn.close()
+        close_without_writing(conn, path, made)
         if "locked" in str(e) or "busy" in str(e):
             raise StudyLockedError(
                 f"{path.parent.name} is in use by another program. Close it there and try again."
             ) from e
         raise StudyDamagedError(f"{path} could not be opened: {e}.") from e
     except sqlite3.DatabaseError as e:
-        conn.close()
+        close_without_writing(conn, path, made)
         raise StudyDamagedError(f"{path} is damaged and cannot be opened: {e}.") from e
+    except UnicodeDecodeError as e:
+        # SQLite's message quotes the damaged bytes of the schema, which are not UTF-8
+        close_without_writing(conn, path, made)
+        raise StudyDamagedError(f"{path} is damaged and cannot be opened: its table "
+                                "definitions are unreadable.") from e
     except BaseException:
-        conn.close()
+        close_without_writing(conn, path, made)
         raise
     return conn
+
+
+def sidecars(path: Path) -> tuple[Path, Path]:
+    """The -wal and -shm files SQLite keeps beside a WAL database."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def close_without_writing(conn: sqlite3.Connection, path: Path,
+                          made: tuple[Path, ...] = ()) -> None:
+    """Close a connection to a study that is being refused, leaving its files as they were.
+
+    The last connection to close a WAL database checkpoints the -wal into it and deletes
+    the -wal: for a damaged file that would write the researcher's latest work into the
+    damage. A read-only connection holding the file open makes this one not the last, and
+    closes last itself, which a read-only connection does without a checkpoint. The
+    sidecar files in `made` (created by this open) are removed once both are closed, if
+    still empty of changes: nobody else had the study open when they were made.
+    """
+    guard: sqlite3.Connection | None = None
+    try:
+        guard = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        guard.execute("PRAGMA user_version").fetchone()  # holds the file's shared lock
+    except (sqlite3.Error, UnicodeDecodeError):
+        pass  # a file SQLite cannot read at all is not checkpointed either
+    finally:
+        conn.close()
+        if guard is not None:
+            guard.close()
+    for sidecar in made:
+        with contextlib.suppress(OSError):
+            if sidecar.name.endswith("-shm") or sidecar.stat().st_size == 0:
+                sidecar.unlink()
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -83,6 +123,9 @@ def check_openable(conn: sqlite3.Connection, path: Path) -> int:
     the newer version relies on.
     """
     version = schema_version(conn)
+    if version < 0:  # user_version is a signed 32-bit field: only damage makes it negative
+        raise StudyDamagedError(f"{path} is damaged and cannot be opened: its schema version "
+                                f"reads {version}.")
     if version > CURRENT_VERSION:
         raise SchemaTooNewError(
             f"This study was saved by a newer version of Verbatim (schema {version}; this "

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from study.errors import NotFoundError, StudyError
 from study.model import AuditEntry, Changes, StudyInfo
-from study.store.connection import connect, schema_version
+from study.store.connection import close_without_writing, connect, schema_version
 
 ChangeListener = Callable[[Changes], None]
 
@@ -79,6 +79,11 @@ class StoreCore:
         with suppress(sqlite3.Error):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+
+    def abandon(self, made: tuple[Path, ...] = ()) -> None:
+        """Close after a refused open, writing nothing; `made`: the sidecar files the
+        open created, to remove (see close_without_writing)."""
+        close_without_writing(self._conn, self.path, made)
 
     def __enter__(self) -> StoreCore:
         return self

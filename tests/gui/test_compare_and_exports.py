@@ -50,8 +50,8 @@ def test_charts_draw_on_their_tabs_and_export(qtbot: QtBot, window: MainWindow,
                                               tmp_path: Path) -> None:
     view = open_compare(window)
     for tab in (1, 2, 3):
-        view.tabs.setCurrentIndex(tab)
-        qtbot.waitUntil(lambda tab=tab: str(tab) in view._charts)
+        view.tabs.setCurrentIndex(tab)  # drawn in the study process, which starts first
+        qtbot.waitUntil(lambda tab=tab: str(tab) in view._charts, timeout=30_000)
     assert view.export_chart(tmp_path / "bars.png", tab=1)
     assert view.export_chart(tmp_path / "bars.svg", tab=1)
     assert (tmp_path / "bars.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
