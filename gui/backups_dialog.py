@@ -173,6 +173,34 @@ def offer_restore(host: StudyHost, path: Path) -> bool | None:
     return restore_and_reopen(host, folder, sound, None)
 
 
+def offer_restore_of_damage(host: StudyHost, study: Study) -> bool | None:
+    """Before showing a study that opened although the check of its backup copy failed:
+    say so, and offer the newest sound backup. None when the researcher goes on with the
+    damaged study (or there is no sound backup); otherwise whether the restored study is
+    open (`study` is closed then)."""
+    if study.damage is None:
+        return None
+    folder = study.folder
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # each check reads a file
+    try:
+        sound = next((b for b in backups(folder) if damage_of(b) is None), None)
+    finally:
+        QApplication.restoreOverrideCursor()
+    if sound is None:
+        inform("Study damaged",
+               f"{study.damage} There is no sound backup to restore. Export what you need "
+               "now; `python main.py check` lists the problems.")
+        return None
+    if not ask("Study damaged",
+               f"{study.damage} Restore the latest sound backup, from "
+               f"{describe_time(backup_time(sound))}?\n\nThe damaged file is kept in the "
+               "study's backups folder; work done after that backup is not in it. No opens "
+               "the damaged study as it is."):
+        return None
+    study.close()
+    return restore_and_reopen(host, folder, sound, None)
+
+
 def choose_study_folder(parent: QWidget | None) -> Path | None:
     path = QFileDialog.getExistingDirectory(parent, "Restore which study (a .verbatim folder)?",
                                             str(Path.home()))

@@ -43,6 +43,7 @@ from study import __version__
 from study.errors import NotAStudyError, StudyDamagedError, StudyError
 from study.folder import SUFFIX, Study, create_study, open_study
 from study.model import Coding, MemoTarget
+from study.store.checks import damage_as_study_error
 
 SECTIONS = ("Participants", "Interviews", "Coding", "Codebook and themes", "Thematic map",
             "Journal", "Anonymise", "Compare groups")
@@ -345,7 +346,24 @@ class MainWindow(QMainWindow):
                     return restored
             show_error(self, "Could not open the study", str(e))
             return False
-        self._show_study(study, demo=False)
+        if study.damage is not None:  # opened, but the check of its backup copy failed
+            from gui.backups_dialog import offer_restore_of_damage
+
+            restored = offer_restore_of_damage(self, study)
+            if restored is not None:
+                return restored
+        try:
+            with damage_as_study_error(study.folder.database):  # the pages read the study
+                self._show_study(study, demo=False)
+        except StudyDamagedError as e:
+            if self.workspace is not None:
+                self.close_study()
+            else:  # the workspace was never made: its pages failed as they read the study
+                self.study, self.is_demo = None, False
+                study.close()
+                self._refresh()
+            show_error(self, "Could not open the study", str(e))
+            return False
         return True
 
     def open_demo(self) -> bool:

@@ -27,6 +27,10 @@ class StudyDamagedError(StudyError):
     pass
 
 
+class DamageFoundError(StudyDamagedError):
+    """The study opened, but SQLite's check of the copy made for a backup found damage."""
+
+
 class ValidationError(StudyError):
     """A value the researcher entered breaks a rule (e.g. a duplicate code)."""
 

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from study.errors import NotAStudyError, StudyDamagedError, StudyError
+from study.errors import DamageFoundError, NotAStudyError, StudyDamagedError, StudyError
 from study.store import Store
 from study.store.checks import damage_as_study_error, file_damage
 from study.store.connection import SQLITE_HEADER, check_header, sidecars
@@ -76,9 +76,11 @@ def study_path(path: Path | str) -> Path:
 class Study:
     """An open study: its folder and its store. Close it when done."""
 
-    def __init__(self, folder: StudyFolder, store: Store) -> None:
+    def __init__(self, folder: StudyFolder, store: Store, *, damage: str | None = None) -> None:
         self.folder = folder
         self.store = store
+        # what the check of the open's backup copy found: the study opened, but is damaged
+        self.damage = damage
 
     @property
     def name(self) -> str:
@@ -147,11 +149,15 @@ def open_study(path: Path | str, *, backup: bool = True, recover_jobs: bool = Tr
     fresh = tuple(p for p in sidecars(folder.database) if not p.exists())
     store = Store(folder.database)
     made: Path | None = None
+    damage: str | None = None
     try:
         folder.make_dirs()
         with damage_as_study_error(folder.database):
             if backup:
-                made = rolling_backup(store, folder)
+                try:
+                    made = rolling_backup(store, folder)
+                except DamageFoundError as e:  # readable, so opened: the GUI offers a restore
+                    damage = str(e)
             if recover_jobs:
                 store.mark_interrupted_jobs()
     except BaseException as e:
@@ -159,7 +165,7 @@ def open_study(path: Path | str, *, backup: bool = True, recover_jobs: bool = Tr
         if made is not None and isinstance(e, StudyDamagedError):
             made.unlink(missing_ok=True)  # a copy of a damaged file must not pose as a backup
         raise
-    return Study(folder, store)
+    return Study(folder, store, damage=damage)
 
 
 def backups(folder: StudyFolder) -> list[Path]:
@@ -172,7 +178,11 @@ def backups(folder: StudyFolder) -> list[Path]:
 def rolling_backup(
     store: Store, folder: StudyFolder, *, at: dt.datetime | None = None
 ) -> Path | None:
-    """Back up unless the newest backup is less than an hour old; keep the last ten."""
+    """Back up unless the newest backup is less than an hour old; keep the last ten.
+
+    The copy is checked (SQLite's quick check) before it joins them: a study damaged yet
+    still readable, opened every hour, would otherwise replace all ten sound backups
+    with damaged copies in a day. Raises DamageFoundError then, having kept them all."""
     at = at or dt.datetime.now()
     existing = backups(folder)
     if existing:
@@ -184,6 +194,12 @@ def rolling_backup(
     try:
         with damage_as_study_error(folder.database):
             store.backup_to(partial)
+        damage = file_damage(partial)
+        if damage is not None:  # a damaged copy must not push the sound backups out
+            partial.unlink()
+            raise DamageFoundError(
+                f"{folder.name}'s database is damaged ({damage}). Its backups were kept as "
+                "they were, and no copy of the damaged state was added to them.")
         partial.replace(target)
     except OSError as e:
         partial.unlink(missing_ok=True)

@@ -235,3 +235,51 @@ def test_no_offer_without_a_sound_backup(window: MainWindow, root: Path, hooks: 
     assert not window.open_study(root)
     assert hooks.asked == []
     assert "damaged" in errors[-1][1]
+
+
+def age_newest_backup(root: Path) -> None:
+    """Make the newest backup 90 minutes old, so the next open takes (and checks) one."""
+    newest = backups(StudyFolder(root))[0]
+    stamp = (dt.datetime.now() - dt.timedelta(minutes=90)).strftime("%Y%m%d-%H%M%S")
+    newest.rename(newest.with_name(f"study-{stamp}.sqlite"))
+
+
+def test_a_readable_damaged_study_opens_with_the_offer_of_a_sound_backup(
+        window: MainWindow, root: Path, hooks: Hooks) -> None:
+    from tests.unit.test_backups_restore import zero_root_page
+
+    age_newest_backup(root)
+    when = taken(root)
+    zero_root_page(root / "study.sqlite", "journal")
+    assert window.open_study(root)
+    (question,) = hooks.asked
+    assert question.startswith("Kept's database is damaged")
+    assert f"Restore the latest sound backup, from {when}?" in question
+    assert codes(window) == ["P1", "P2"]
+    assert "was restored from the backup of" in hooks.told[0]
+
+
+def test_saying_no_keeps_the_readable_damaged_study_open(
+        window: MainWindow, root: Path, hooks: Hooks) -> None:
+    from tests.unit.test_backups_restore import zero_root_page
+
+    hooks.answer = False
+    age_newest_backup(root)
+    names = [p.name for p in backups(StudyFolder(root))]
+    zero_root_page(root / "study.sqlite", "audit_log")  # no page reads it as it opens
+    assert window.open_study(root)
+    assert len(hooks.asked) == 1 and hooks.told == []
+    assert codes(window) == ["P1", "P2", "P3"]
+    assert [p.name for p in backups(StudyFolder(root))] == names
+
+
+def test_saying_no_to_a_study_its_pages_cannot_read_shows_why_and_opens_nothing(
+        window: MainWindow, root: Path, hooks: Hooks, errors: list[tuple[str, str]]) -> None:
+    from tests.unit.test_backups_restore import zero_root_page
+
+    hooks.answer = False
+    age_newest_backup(root)
+    zero_root_page(root / "study.sqlite", "journal")  # the journal page reads it at once
+    assert not window.open_study(root)
+    assert window.study is None and window.workspace is None
+    assert errors[-1][0] == "Could not open the study" and "damaged" in errors[-1][1]

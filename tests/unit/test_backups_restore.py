@@ -243,3 +243,39 @@ def test_summarise_file_counts_a_backup(backed_up: tuple[StudyFolder, Path, obje
     bad.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
     with pytest.raises(StudyDamagedError):
         summarise_file(bad)
+
+
+def zero_root_page(database: Path, table: str) -> None:
+    """Damage the study file in a way SQLite only notices when it reads `table`: the
+    study still opens and most of it reads."""
+    with closing(sqlite3.connect(database)) as conn:
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?",
+                               (table,)).fetchone()
+    data = database.read_bytes()
+    database.write_bytes(data[:(root - 1) * page] + bytes(page) + data[root * page:])
+
+
+def test_a_readable_damaged_study_opens_but_never_pushes_out_a_sound_backup(
+        tmp_path: Path) -> None:
+    now = dt.datetime.now()
+    with create_study(tmp_path / "Worn", name="Worn") as study:
+        fill(study, "P1")
+        for hours in range(12, 2, -1):  # ten sound backups, the newest three hours old
+            assert rolling_backup(study.store, study.folder, at=now - dt.timedelta(hours=hours))
+        folder = study.folder
+    sound = {p.name: p.read_bytes() for p in backups(folder)}
+    zero_root_page(folder.database, "journal")
+    with open_study(folder.root) as opened:
+        assert opened.damage is not None and "damaged" in opened.damage
+        assert [p.code for p in opened.store.participants()] == ["P1"]
+    assert {p.name: p.read_bytes() for p in backups(folder)} == sound
+    assert not list(folder.backups.glob("*.partial"))
+
+
+def test_a_sound_study_opens_without_damage(tmp_path: Path) -> None:
+    with create_study(tmp_path / "Fine", name="Fine") as study:
+        fill(study, "P1")
+    with open_study(tmp_path / "Fine") as opened:
+        assert opened.damage is None
+        assert len(backups(opened.folder)) == 1
