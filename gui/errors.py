@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from study.errors import StudyError
+from study.store.checks import damage_message
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
@@ -77,6 +78,10 @@ def handle_exception(exc_type: type[BaseException], exc: BaseException,
         return
     if isinstance(exc, OSError):
         show_error(parent, "Verbatim", f"The system reported a problem: {exc}.")
+        return
+    damage = damage_message(exc)
+    if damage is not None:  # SQLite found the file damaged, or the disk full: not a bug
+        show_error(parent, "Verbatim", damage)
         return
     report = bug_report(exc_type, exc, tb)
     sys.stderr.write(report)

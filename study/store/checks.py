@@ -37,6 +37,23 @@ def damage_as_study_error(path: Path) -> Iterator[None]:
         raise StudyDamagedError(f"{path} is damaged: {e}.") from e
 
 
+def damage_message(exc: BaseException) -> str | None:
+    """What to tell the researcher when SQLite, in the middle of work, reports the study
+    file damaged, unreadable or its disk full; None for any other exception (a bug)."""
+    if type(exc) is sqlite3.DatabaseError:  # SQLITE_CORRUPT, SQLITE_NOTADB
+        return (f"The study's database is damaged ({exc}); that change was not saved. Close "
+                "the study and use Help › Restore from backup; `python main.py check STUDY` "
+                "lists the problems.")
+    if isinstance(exc, sqlite3.OperationalError):
+        if "disk is full" in str(exc):
+            return ("The disk is full, so that change was not saved. Free some space and try "
+                    "again.")
+        if "disk I/O error" in str(exc):
+            return ("The study's file could not be read or written (a disk I/O error); that "
+                    "change was not saved. Check the disk, then reopen the study.")
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Anchor:
     """The segment at one end of a coding, as the coding sees it (None: no such segment)."""
@@ -248,4 +265,5 @@ def file_damage(path: Path) -> str | None:
 
 
 __all__ = ["AnonymisationLeftovers", "ChecksMixin", "CodingAnchors", "FileSummary",
-           "SegmentFacts", "damage_as_study_error", "file_damage", "summarise_file"]
+           "SegmentFacts", "damage_as_study_error", "damage_message", "file_damage",
+           "summarise_file"]

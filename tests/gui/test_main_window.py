@@ -146,6 +146,29 @@ def test_known_errors_get_a_message_and_bugs_the_crash_dialog(
     assert "test_main_window.py" in shown[0]
 
 
+@pytest.mark.parametrize(("error", "said"), [
+    (sqlite3.DatabaseError("database disk image is malformed"), "database is damaged"),
+    (sqlite3.OperationalError("database or disk is full"), "The disk is full"),
+    (sqlite3.OperationalError("disk I/O error"), "disk I/O error"),
+])
+def test_a_damaged_file_or_full_disk_met_mid_work_gets_a_message(
+        monkeypatch: pytest.MonkeyPatch, qtbot: QtBot, errors: list[tuple[str, str]],
+        error: Exception, said: str) -> None:
+    monkeypatch.setattr(CrashDialog, "exec", lambda self: pytest.fail("crash dialog shown"))
+    handle_exception(type(error), error, None)
+    assert said in errors[-1][1]
+
+
+def test_other_sqlite_errors_are_bugs(monkeypatch: pytest.MonkeyPatch, qtbot: QtBot) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(CrashDialog, "exec", lambda self: shown.append(self.details) or 0)
+    monkeypatch.setattr(gui.errors.sys, "stderr", open("/dev/null", "w"))  # noqa: SIM115
+    error = sqlite3.OperationalError("no such column: nmae")
+    handle_exception(type(error), error, None)
+    gui.errors.sys.stderr.close()
+    assert shown and "no such column" in shown[0]
+
+
 def test_crash_dialog_shows_the_report(qtbot: QtBot) -> None:
     try:
         raise RuntimeError("boom")

@@ -5,22 +5,26 @@ the no-network guard of tests/conftest.py, and the study it leaves checked sound
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import re
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from docx import Document
 
 from analysis.anonymise.apply import apply_anonymisation
+from analysis.anonymise.detect import detect_study
 from analysis.exports.tables import codings_csv
 from analysis.exports.transcript import export_transcript
+from analysis.exports.word import quotes_report
+from analysis.refi import export_qdpx
 from study.folder import create_study, open_study
 from study.model import (
-    Candidate,
     Code,
     Coding,
     IdentifierRule,
@@ -145,15 +149,13 @@ def test_the_whole_workflow_runs_offline_and_checks_sound(
         segments = store.segments(interview.id)
         first = segments[0]
         assert first.id is not None and first.words
+        speaker = store.add_participant(Participant("P1")).new_id("participant")
+        store.update_interview(dataclasses.replace(interview, participant_id=speaker))
         code = store.add_code(Code("Civic duty")).new_id("code")
         store.add_coding(Coding(code, interview.id, first.id, 0, first.id, len(first.text)))
-        country = store.register_identifier("country", "place", rule=IdentifierRule.ALWAYS
-                                            ).new_id("identifier")
-        found = [Candidate(seg.id, m.start(), m.end(), m.group(), "place", "registered",
-                           country)
-                 for seg in segments if seg.id is not None
-                 for m in re.finditer(r"country", seg.text, re.IGNORECASE)]
-        assert found  # "ask not what your country can do for you"
+        store.register_identifier("country", "place", rule=IdentifierRule.ALWAYS)
+        found = [c for c in detect_study(store) if c.text.lower() == "country"]  # with spaCy
+        assert len(found) == 2  # "ask not what your country can do for you … your country"
         store.replace_candidates(found)
         applied = apply_anonymisation(store, folder)
         assert applied.replaced == len(found)
@@ -162,8 +164,17 @@ def test_the_whole_workflow_runs_offline_and_checks_sound(
         assert "[Place 1]" in text and "country" not in text.lower()
         assert "Civic duty" in codings_csv(store, folder.exports / "codings.csv"
                                            ).read_text(encoding="utf-8")
+        report = quotes_report(store, folder.exports / "quotes.docx", include_charts=False)
+        quoted = "\n".join(p.text for p in Document(str(report)).paragraphs)
+        assert "[Place 1]" in quoted and "country" not in quoted.lower()
+        export_qdpx(study, folder.exports / "offline.qdpx")
+        with zipfile.ZipFile(folder.exports / "offline.qdpx") as project:  # .qde and texts
+            written = "\n".join(project.read(name).decode("utf-8")
+                                for name in project.namelist() if name.endswith((".qde", ".txt")))
+        assert "Civic duty" in written and "[Place 1]" in written
+        assert "country" not in written.lower()
     checked = check(root, tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.splitlines()[-1].startswith("OK: Offline: 0 participants, "
+    assert checked.stdout.splitlines()[-1].startswith("OK: Offline: 1 participant, "
                                                       "1 interview")
     assert no_network.attempts() == []

@@ -43,7 +43,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import av
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from analysis.exports.transcript import transcript_srt, transcript_txt, transcript_vtt
@@ -69,24 +69,9 @@ from study.model import (
     Theme,
 )
 from tests.conftest import FIXTURES
+from tests.fuzzing import fuzz
 from transcription.audio import AudioError, import_audio
 from transcription.transcript_import import import_transcript
-
-# VERBATIM_FUZZ_SCALE=20 multiplies every fuzzer's examples, for a long hunt.
-SCALE = float(os.environ.get("VERBATIM_FUZZ_SCALE", "1"))
-
-
-def fuzz(examples: int, *, shrink: bool = True) -> settings:
-    """Hypothesis settings for a fuzzer: `examples` inputs (times SCALE), no deadline
-    (PyAV and SQLite take their time), and large generated files are fine. Fuzzers that
-    damage real files do not shrink: a damaged copy of a 60 KB archive stays about 60 KB
-    however it is shrunk, and the shrinker's replays only bury the first failure (printed
-    whole, with the exception) under its own reports."""
-    phases = tuple(p for p in Phase if shrink or p is not Phase.shrink)
-    return settings(max_examples=max(1, round(examples * SCALE)), deadline=None,
-                    phases=phases,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
 
 RTL = "שלום, מה שלומך? مرحبا بالعالم"
 EMOJI = "Great 👍🏽 — really 😊 👩‍⚕️ 👨‍👩‍👧"

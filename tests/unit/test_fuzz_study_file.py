@@ -20,7 +20,6 @@ and then declared healthy: either the open refuses it or check_study reports an 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from study.consistency import check_study
@@ -55,18 +54,10 @@ from study.model import (
     Theme,
 )
 from study.store.checks import damage_as_study_error
+from tests.fuzzing import fuzz
 
-SCALE = float(os.environ.get("VERBATIM_FUZZ_SCALE", "1"))
 DATABASE = "study.sqlite"
 
-
-def fuzz(examples: int) -> settings:
-    """No shrinking: a damaged copy of a 250 KB database stays that big however it is
-    shrunk, and the shrinker's replays only bury the first failure (printed whole, with
-    the exception) under its own reports."""
-    return settings(max_examples=max(1, round(examples * SCALE)), deadline=None,
-                    phases=tuple(p for p in Phase if p is not Phase.shrink),
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 # --- the study to damage ---------------------------------------------------------------------
@@ -333,7 +324,7 @@ def check(damaged: Damaged, *, as_app: bool) -> None:
             assert errors, "SQLite finds this study damaged, but it opened and checked sound"
 
 
-@fuzz(300)
+@fuzz(300, shrink=False)
 @given(data=st.data(), as_app=st.booleans())
 def test_a_damaged_study_file_is_refused_or_reported(originals: Originals, data: st.DataObject,
                                                      as_app: bool) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from typing import Any
 
 import docx
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from analysis.exports import tables
@@ -55,6 +54,7 @@ from study.model import (
     SpeakerRole,
     Theme,
 )
+from tests.fuzzing import fuzz
 from transcription.transcript_formats import read_transcript
 
 # --- the text -------------------------------------------------------------------------------
@@ -131,12 +131,7 @@ FIXED = Sample(
           "Dvořák, Ñúñez and Łukasz 🏳️‍🌈 🇫🇷 were all on the ward."))
 
 
-SCALE = float(os.environ.get("VERBATIM_FUZZ_SCALE", "1"))  # more examples for a long hunt
 
-
-def fuzz(examples: int) -> settings:
-    return settings(max_examples=max(1, round(examples * SCALE)), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 # --- a study from a sample ---------------------------------------------------------------------
