@@ -21,7 +21,7 @@ from study.store import Store
 Index = QModelIndex | QPersistentModelIndex
 INTERVIEW_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Participant", "Title", "Date", "Length", "Status", "Words", "Codings", "Audio")
-RELOAD = frozenset({"interview", "participant", "media"})
+RELOAD = frozenset({"participant", "media"})
 CODINGS_COLUMN = 6
 
 
@@ -44,9 +44,14 @@ class InterviewsModel(QAbstractTableModel):
         kinds = changes.kinds()
         only_removed = changes.ids("segment", "removed") and not (
             changes.ids("segment", "added") or changes.ids("segment", "updated"))
-        if kinds & RELOAD or only_removed:
+        interviews_came_or_went = (changes.ids("interview", "added")
+                                   or changes.ids("interview", "removed"))
+        if kinds & RELOAD or interviews_came_or_went or only_removed:
             self.reload()
             return
+        updated = changes.ids("interview", "updated")
+        if updated:  # a status, title or date: those rows only
+            self._replace(self._store.interview_summaries(sorted(updated)))
         if "segment" in kinds:
             touched = self._store.interviews_of_segments(
                 [*changes.ids("segment", "added"), *changes.ids("segment", "updated")])

@@ -3,6 +3,7 @@ list and transcript, recent studies, and the two kinds of failure."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from gui.main_window import MainWindow
 from gui.settings import Settings
 from study.errors import StudyError
 from study.folder import create_study
-from study.model import SpeakerRole
+from study.model import Interview, InterviewStatus, SpeakerRole
 from study.store import CURRENT_VERSION
 
 
@@ -179,3 +180,29 @@ def test_crash_dialog_shows_the_report(qtbot: QtBot) -> None:
     assert report.startswith("Verbatim ")
     assert "RuntimeError: boom" in dialog.findChild(
         gui.errors.QPlainTextEdit, "crashDetails").toPlainText()
+
+
+def test_an_interview_changed_refreshes_its_row_only(window: MainWindow, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A status or title change (transcription commits one per window) updates that row;
+    the whole list reloads only when interviews come or go."""
+    with create_study(tmp_path / "Rows") as s:
+        for title in ("First", "Second"):
+            s.store.add_interview(Interview(title))
+    assert window.open_study(tmp_path / "Rows.verbatim")
+    assert window.study is not None and window.workspace is not None
+    model = window.workspace.interviews.model
+    reloads: list[int] = []
+    real_reload = model.reload
+    monkeypatch.setattr(model, "reload", lambda: reloads.append(1) or real_reload())
+    store = window.study.store
+    second = next(i for i in store.interviews() if i.title == "Second")
+    store.update_interview(dataclasses.replace(second, title="Second, retitled",
+                                               status=InterviewStatus.TRANSCRIBED))
+    titles = {model.summary(r).interview.title: model.summary(r).interview.status
+              for r in range(model.rowCount())}
+    assert titles == {"First": InterviewStatus.RECORDED,
+                      "Second, retitled": InterviewStatus.TRANSCRIBED}
+    assert reloads == []
+    store.add_interview(Interview("Third"))
+    assert model.rowCount() == 3 and reloads == [1]
