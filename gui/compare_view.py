@@ -317,11 +317,16 @@ class CompareView(QWidget):
         options.addWidget(QLabel("Small n below:"))
         options.addWidget(self.small_n)
         options.addStretch(1)
-        for action in (self.export_csv_action, self.export_chart_action,
-                       self.export_report_action):
-            button = QToolButton()
-            button.setDefaultAction(action)
-            options.addWidget(button)
+        # one button with a menu: three side by side made the page wider than a laptop
+        self.export_menu = QMenu(self)
+        self.export_menu.addActions([self.export_csv_action, self.export_chart_action,
+                                     self.export_report_action])
+        export_button = QToolButton()
+        export_button.setObjectName("compareExport")
+        export_button.setText("E&xport")
+        export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_button.setMenu(self.export_menu)
+        options.addWidget(export_button)
         quotes_box = QWidget()
         quotes_layout = QVBoxLayout(quotes_box)
         quotes_layout.setContentsMargins(0, 0, 0, 0)
@@ -428,8 +433,8 @@ class CompareView(QWidget):
                     items.append(item)
             self.model.appendRow(items)
         header = self.table.horizontalHeader()
+        # every column as wide as its contents, theme names whole: the table scrolls sideways
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
     # --- quotes --------------------------------------------------------------------------------
 

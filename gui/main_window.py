@@ -114,7 +114,11 @@ class StudyWorkspace(QWidget):
         self.navigator = QListWidget()
         self.navigator.setObjectName("navigator")
         self.navigator.addItems(list(SECTIONS))
-        self.navigator.setMaximumWidth(200)
+        # wide enough for its longest name whatever the pages ask for, never scrolling
+        self.navigator.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.navigator.setMinimumWidth(self.navigator.sizeHintForColumn(0)
+                                       + 2 * self.navigator.frameWidth() + 12)
+        self.navigator.setMaximumWidth(max(200, self.navigator.minimumWidth()))
         self.pages = QStackedWidget()
         for page in (self.participants, self.interviews, self.coding, self.codebook, self.map,
                      self.journal, self.anonymise, self.compare):
@@ -124,6 +128,7 @@ class StudyWorkspace(QWidget):
         splitter.addWidget(self.navigator)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 1)
+        splitter.setCollapsible(0, False)
         splitter.setSizes([170, 1000])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -206,3 +206,16 @@ def test_an_interview_changed_refreshes_its_row_only(window: MainWindow, tmp_pat
     assert reloads == []
     store.add_interview(Interview("Third"))
     assert model.rowCount() == 3 and reloads == [1]
+
+
+def test_every_page_fits_a_small_laptop_screen_with_the_section_names_whole(
+        window: MainWindow) -> None:
+    assert window.open_demo()
+    workspace = window.workspace
+    assert workspace is not None
+    assert window.minimumSizeHint().width() <= 1024
+    window.resize(1024, 700)
+    for section in range(workspace.pages.count()):
+        window.show_section(section)
+        navigator = workspace.navigator
+        assert navigator.width() >= navigator.sizeHintForColumn(0), section
