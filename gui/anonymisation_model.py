@@ -194,11 +194,13 @@ def collect_terms(identifiers: Sequence[Identifier], originals: dict[int, str],
             continue
         category = categories[key].most_common(1)[0][0]
         original = texts[key].most_common(1)[0][0]
-        terms.append(Term(key, original, category, None,
-                          suggest(category) if suggest is not None else "",
-                          tuple(occurrences)))
+        terms.append(Term(key, original, category, None, "", tuple(occurrences)))
     terms.sort(key=lambda t: (t.identifier is None, t.original.casefold()))
-    return terms
+    if suggest is None:
+        return terms
+    # each unregistered term its own suggestion, numbered down the list as it is shown
+    return [t if t.identifier is not None else dataclasses.replace(t, replacement=suggest(
+        t.category)) for t in terms]
 
 
 # --- context ---------------------------------------------------------------------------------
@@ -295,12 +297,11 @@ class TermsModel(QAbstractTableModel):
         if kinds is None or kinds & {"decision", "segment", "interview", "identifier",
                                      "anonymisation_run"}:
             self._decisions = {d.id: d for d in store.decisions() if d.id is not None}
-        scheme: dict[str, str] = {}
+        given: Counter[str] = Counter()
 
         def suggest(category: str) -> str:
-            if category not in scheme:
-                scheme[category] = store.suggest_replacement(category)
-            return scheme[category]
+            given[category] += 1
+            return store.suggest_replacement(category, skip=given[category] - 1)
 
         terms = collect_terms(self._identifiers, self._originals, self._candidates,
                               list(self._decisions.values()), suggest)
@@ -422,7 +423,8 @@ class TermsModel(QAbstractTableModel):
             return (f"{t.original} ({where}): {t.accepted} to replace, {t.rejected} to keep, "
                     f"{t.undecided} undecided")
         if role == Qt.ItemDataRole.ToolTipRole and column == 2 and t.identifier is None:
-            return "Suggested: the replacement is given when the term is registered"
+            return ("Suggested: the term gets this replacement when you first decide on it, "
+                    "unless another has taken it by then")
         if role == Qt.ItemDataRole.FontRole and (
                 (column == 0 and t.undecided) or (column == 2 and t.identifier is None)):
             font = QFont()

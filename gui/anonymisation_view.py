@@ -785,9 +785,13 @@ class AnonymisationView(QWidget):
     # --- deciding ----------------------------------------------------------------------------
 
     def _registration(self, term: Term) -> Registration:
-        """How a detected term is registered when first decided on: the replacement is
-        the scheme's at that moment (the one shown is only a suggestion)."""
-        replacement = term.replacement if term.identifier is not None else None
+        """How a detected term is registered when first decided on: with the replacement
+        the list shows for it, while no other identifier has taken it since (else the
+        scheme's next)."""
+        replacement: str | None = term.replacement or None
+        if term.identifier is None and replacement is not None and replacement in {
+                i.replacement for i in self.store.identifiers()}:
+            replacement = None
         return Registration(term.original, term.category, replacement, term.attributes)
 
     def _push(self, command: Any) -> bool:

@@ -51,7 +51,7 @@ BATCH = 64
 _LOCAL_ONLY = frozenset({Category.AGE.value})
 
 # Words the model proposes that never identify anyone in a UK health or social care study:
-# kinship names, national bodies and generic services, holidays.
+# kinship names, national bodies and generic services, diagnoses, holidays.
 COMMON_WORDS = frozenset(normalise(w) for w in (
     "Mum", "Mam", "Mummy", "Dad", "Daddy", "Nan", "Nana", "Nanna", "Gran", "Grandma",
     "Grandad", "Grandpa", "Granny", "Auntie", "Uncle", "God", "Jesus", "Christmas", "Easter",
@@ -61,7 +61,9 @@ COMMON_WORDS = frozenset(normalise(w) for w in (
     "Google", "Section", "Mental Health Act", "Care Act", "Children Act", "Police",
     "National Insurance", "NI", "PIP", "ESA", "EHCP", "SENCO", "SEND",
     "OT", "PE", "RE", "GCSE", "AMHP", "ASYE", "CPN", "CQC", "IAPT", "ADHD", "PTSD", "OCD",
-    "MASH", "LADO", "MARAC", "CPA", "DipSW", "BASW", "HCPC", "ICB", "CCG"))
+    "MASH", "LADO", "MARAC", "CPA", "DipSW", "BASW", "HCPC", "ICB", "CCG",
+    # diagnoses, therapies and legal orders the model takes for organisations
+    "BPD", "EUPD", "ASD", "ASC", "CBT", "DBT", "EMDR", "MDT", "CTO", "CRHT", "DoLS", "ECT"))
 _NAME_PART_SKIP = frozenset(normalise(w) for w in (
     "Dr", "Doctor", "Mr", "Mrs", "Ms", "Miss", "Nurse", "Sister", "Professor", "Prof", "Sir",
     "Lady", "Lord", "Saint", "St", "de", "van", "von", "der", "den", "da", "di", "le", "la",

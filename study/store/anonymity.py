@@ -455,10 +455,11 @@ class AnonymityMixin(_Base):
             self.audit("replacement template", category=category, template=template)
         return tx.changes()
 
-    def suggest_replacement(self, category: str, attributes: Mapping[str, str] | None = None
-                            ) -> str:
+    def suggest_replacement(self, category: str, attributes: Mapping[str, str] | None = None,
+                            *, skip: int = 0) -> str:
         """What the scheme gives a new identifier of this category: numbered templates
-        take the next number after the highest already used (e.g. [Name 4])."""
+        take the next number after the highest already used (e.g. [Name 4]). `skip`
+        passes over that many free numbers: the suggestion for the next term but one."""
         attrs = {k: " ".join(v.split()) for k, v in (attributes or {}).items() if v.strip()}
         scheme = self.replacement_scheme()
         chosen = LAST_RESORT
@@ -476,8 +477,10 @@ class AnonymityMixin(_Base):
         used = {r["replacement"] for r in self.rows("SELECT replacement FROM identifiers")}
         numbers = [int(m.group(1)) for u in used if (m := pattern.fullmatch(u))]
         n = max(numbers, default=0) + 1
-        while f"{before}{n}{after}" in used:
-            n += 1
+        for _ in range(skip + 1):
+            while f"{before}{n}{after}" in used:
+                n += 1
+            used.add(f"{before}{n}{after}")
         return f"{before}{n}{after}"
 
     # --- detection candidates and decisions --------------------------------------------------

@@ -5,6 +5,7 @@ always and never, the indirect-identifier walk, the replacement scheme, then app
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -329,11 +330,13 @@ def test_accepting_a_detected_term_registers_it_and_undo_removes_both(
         qtbot: QtBot, detected: AnonymisationView, window: MainWindow) -> None:
     view = detected
     assert term(view, "Leeds").identifier is None
+    shown = term(view, "Leeds").replacement  # a glossary term: category "other" until edited
+    assert re.fullmatch(r"\[Redacted \d+\]", shown)
     assert view.review.select_term("leeds")
     focus(qtbot, view.review.occurrences)
     qtbot.keyClick(view.review.occurrences, Qt.Key.Key_A)
-    leeds = term(view, "Leeds")  # a glossary term: category "other" until edited
-    assert leeds.identifier is not None and leeds.replacement == "[Redacted 1]"
+    leeds = term(view, "Leeds")
+    assert leeds.identifier is not None and leeds.replacement == shown  # as it was shown
     assert leeds.accepted == 1
     window.undo_stack.undo()
     assert term(view, "Leeds").identifier is None
@@ -645,3 +648,11 @@ def test_every_action_has_a_shortcut(view: AnonymisationView) -> None:
     window_wide = {a.shortcut().toString() for a in view.window().findChildren(type(actions[0]))
                    if a.shortcutContext() == Qt.ShortcutContext.WindowShortcut}
     assert not {a.shortcut().toString() for a in view.page_actions} & window_wide
+
+
+def test_each_detected_term_shows_its_own_replacement(detected: AnonymisationView) -> None:
+    """Suggestions are numbered down the list: no two terms show "[Name 1]"."""
+    numbered = [t.replacement for t in detected.review.model.terms()
+                if t.identifier is None and re.search(r"\d", t.replacement)]
+    assert len(numbered) >= 2
+    assert len(set(numbered)) == len(numbered)

@@ -25,7 +25,7 @@ from analysis.anonymise.apply import (
 )
 from analysis.leak_check import LeakChecker
 from study.errors import InUseError, StudyError, ValidationError
-from study.folder import Study, StudyFolder, rolling_backup
+from study.folder import Study, StudyFolder, create_study, rolling_backup
 from study.model import (
     AnalysisPhase,
     AnonymisationDecision,
@@ -625,3 +625,11 @@ def test_a_word_holding_two_replacements_collapses_once() -> None:
     words = (Word(" Ann/Bob", 0, 500, 0.5), Word(" came", 500, 900, 0.9))
     assert rebuild_words(text, new, words, swaps) == (
         Word(" [Name 1]/[Name 2]", 0, 500, 1.0), Word(" came", 500, 900, 0.9))
+
+
+def test_suggestions_skip_taken_numbers_and_each_other(tmp_path: Path) -> None:
+    with create_study(tmp_path / "Scheme") as study:
+        store = study.store
+        store.register_identifier("Sarah", "person")  # [Name 1]
+        assert [store.suggest_replacement("person", skip=k) for k in range(3)] == [
+            "[Name 2]", "[Name 3]", "[Name 4]"]

@@ -272,3 +272,14 @@ def test_detect_study_links_candidates_to_the_registry(study: Study) -> None:
         ("sarah whitfield", "registered", sarah.id),
         ("Grace", "glossary", None)]
     store.replace_candidates(got)
+
+
+def test_diagnoses_are_not_proposed_as_organisations() -> None:
+    """The real model reads "a BPD mum" and "an EUPD diagnosis" as organisations; the
+    organisation beside them stays."""
+    texts = [(1, "People say, oh, it's a BPD mum, brace yourself."),
+             (2, "She had an EUPD diagnosis from the team at Kestrel House.")]
+    got = detect(texts)
+    found = {c.text for c in got}
+    assert "BPD" not in found and "EUPD" not in found
+    assert "Kestrel House" in found
