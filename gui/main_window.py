@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -60,21 +61,36 @@ class WelcomePage(QWidget):
         title = QLabel("<h2>Verbatim</h2><p>Interview studies, offline: transcribe, "
                        "anonymise, code and compare, on this computer only.</p>")
         title.setWordWrap(True)
-        layout = QVBoxLayout(self)
+        column = QWidget()  # a readable column in the middle, not buttons a screen wide
+        column.setMaximumWidth(560)
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 40, 0, 20)
         layout.addWidget(title)
         for action in actions:
-            button = QPushButton(action.text().replace("&", "").rstrip("…") + "…")
+            button = QPushButton(action.text().replace("&", ""))
+            button.setToolTip(action.toolTip())
             button.clicked.connect(action.trigger)
             layout.addWidget(button)
-        layout.addWidget(QLabel("Recent studies:"))
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("<b>Recent studies</b> (double-click or Return to open)"))
         self.recent = QListWidget()
         self.recent.setObjectName("recentList")
         self.recent.itemActivated.connect(
             lambda item: self.open_path.emit(Path(item.data(Qt.ItemDataRole.UserRole))))
-        layout.addWidget(self.recent)
+        layout.addWidget(self.recent, 3)
+        self.none_yet = QLabel("None yet: start a new study, open one, or try the demo.")
+        self.none_yet.setEnabled(False)
+        layout.addWidget(self.none_yet)
+        layout.addStretch(1)  # holds the column up when the list is hidden
+        outer = QHBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(column, 4)
+        outer.addStretch(1)
 
     def set_recent(self, paths: list[Path]) -> None:
         self.recent.clear()
+        self.recent.setVisible(bool(paths))
+        self.none_yet.setVisible(not paths)
         for p in paths:
             item = QListWidgetItem(f"{p.name.removesuffix(SUFFIX)}  —  {p.parent}")
             item.setData(Qt.ItemDataRole.UserRole, str(p))
