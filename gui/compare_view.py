@@ -57,6 +57,7 @@ from analysis.compare import Comparison, Quote, compare, quotes
 from gui import errors
 from gui.actions import make_action
 from gui.exchange_actions import busy
+from gui.export_warning import confirm_unanonymised_export
 from gui.format import clock
 from gui.job_runner import JobRunner, runner_of
 from study.errors import StudyError
@@ -575,6 +576,8 @@ class CompareView(QWidget):
         return self._start_export(path, write_chart, self._chart_tab(tab), path)
 
     def export_report_dialog(self) -> None:
+        if not confirm_unanonymised_export(self, self.store, "the quotes report"):
+            return
         path = self._ask_path("Export quotes report", "quotes report.docx",
                               "Word document (*.docx)")
         if path is not None:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from gui import errors
 from gui.actions import make_action
+from gui.export_warning import confirm_unanonymised_export
 from gui.job_runner import JobRunner, runner_of
 from gui.study_signals import StudySignals
 from study.errors import StudyError
@@ -195,7 +196,8 @@ class ExchangeActions(QObject):
                                            "Ctrl+Alt+B")
         self.codings_action = make_action(owner, "Export &codings (CSV)…",
                                           lambda: self._dialog("codings.csv", "csv",
-                                                               write_codings_csv),
+                                                               write_codings_csv,
+                                                               "the coded passages"),
                                           "Ctrl+Alt+C")
         self.participants_action = make_action(owner, "Export &participants (CSV)…",
                                                lambda: self._dialog("participants.csv", "csv",
@@ -203,7 +205,7 @@ class ExchangeActions(QObject):
                                                "Ctrl+Alt+P")
         self.qdpx_action = make_action(owner, "Export project (REFI-QDA .&qdpx)…",
                                        lambda: self._dialog(f"{study.name}.qdpx", "qdpx",
-                                                            write_qdpx),
+                                                            write_qdpx, "the project"),
                                        "Ctrl+Alt+E")
         self.qdc_action = make_action(owner, "Export codebook (REFI-QDA .q&dc)…",
                                       lambda: self._dialog("codebook.qdc", "qdc",
@@ -224,7 +226,12 @@ class ExchangeActions(QObject):
 
     # --- dialogs ----------------------------------------------------------------------------
 
-    def _dialog(self, name: str, suffix: str, write: Callable[[Study, Path], object]) -> None:
+    def _dialog(self, name: str, suffix: str, write: Callable[[Study, Path], object],
+                text: str | None = None) -> None:
+        """Ask where, then export; `text`: what of the transcripts the file carries, for
+        the warning before a study is anonymised."""
+        if text is not None and not confirm_unanonymised_export(self.owner, self.store, text):
+            return
         path, _ = QFileDialog.getSaveFileName(self.owner, "Export",
                                               str(self.study.folder.exports / name),
                                               f"*.{suffix}")
@@ -241,6 +248,8 @@ class ExchangeActions(QObject):
         interview_id = self.current_interview()
         if interview_id is None:
             self.message.emit("Choose an interview first.")
+            return
+        if not confirm_unanonymised_export(self.owner, self.store, "this transcript"):
             return
         title = self.store.interview(interview_id).title
         path, chosen = QFileDialog.getSaveFileName(

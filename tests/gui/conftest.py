@@ -49,3 +49,22 @@ def signals(study: Study) -> Iterator[StudySignals]:
     s = StudySignals(study.store)
     yield s
     s.detach()
+
+
+class ExportWarnings:
+    """The "not anonymised yet" question before an export, answered without a modal box."""
+
+    def __init__(self) -> None:
+        self.answer = True
+        self.asked: list[str] = []
+
+    def ask(self, _parent: object, _title: str, question: str) -> bool:
+        self.asked.append(question)
+        return self.answer
+
+
+@pytest.fixture(autouse=True)
+def export_warnings(monkeypatch: pytest.MonkeyPatch) -> ExportWarnings:
+    warnings = ExportWarnings()
+    monkeypatch.setattr("gui.export_warning.ask", warnings.ask)
+    return warnings
