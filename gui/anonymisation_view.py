@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -70,6 +69,7 @@ from gui.anonymisation_model import (
 from gui.format import clock
 from gui.identifier_dialog import IdentifierDialog, SchemeDialog
 from gui.job_runner import JobRunner
+from gui.questions import ask_yes_no, inform
 from gui.undo import push
 from gui.undo_anonymity import (
     Decide,
@@ -98,17 +98,9 @@ REVERSE_SHORTCUT = "Ctrl+Shift+O"
 PROGRESS_EVERY_S = 0.1
 
 
-def ask_yes_no(title: str, question: str) -> bool:
-    return QMessageBox.question(None, title, question) == QMessageBox.StandardButton.Yes
-
-
 def ask_passphrase(title: str, prompt: str) -> str | None:
     text, ok = QInputDialog.getText(None, title, prompt, QLineEdit.EchoMode.Password)
     return text if ok else None
-
-
-def inform(title: str, text: str) -> None:
-    QMessageBox.information(None, title, text)
 
 
 def plural(n: int, word: str, many: str = "") -> str:

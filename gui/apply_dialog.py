@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
 from gui import errors
 from gui.anonymisation_model import CATEGORY_LABELS
 from gui.job_runner import JobRunner
+from gui.questions import ask_yes_no, inform
 from study.errors import StudyError
 from study.folder import Study, open_study
 from study.model import Changes
@@ -54,14 +54,6 @@ Inform = Callable[[str, str], None]
 ChooseKey = Callable[[Path], Path | None]
 PROGRESS_EVERY_S = 0.1
 UNCHANGED = "The study is unchanged."
-
-
-def ask_yes_no(title: str, question: str) -> bool:
-    return QMessageBox.question(None, title, question) == QMessageBox.StandardButton.Yes
-
-
-def inform(title: str, text: str) -> None:
-    QMessageBox.information(None, title, text)
 
 
 def choose_key_file(expected: Path) -> Path | None:

@@ -11,7 +11,6 @@ gui.errors.show_error.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -34,6 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from gui import errors
+from gui.questions import Ask, Inform, ask_yes_no
+from gui.questions import inform as inform_box
 from study.errors import StudyError
 from study.folder import (
     BACKUPS_KEPT,
@@ -47,21 +47,8 @@ from study.folder import (
 )
 from study.store.checks import FileSummary, summarise_file
 
-Ask = Callable[[str, str], bool]
-Inform = Callable[[str, str], None]
-
-
-def ask_yes_no(title: str, question: str) -> bool:
-    answer = QMessageBox.question(None, title, question)
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def tell(title: str, message: str) -> None:
-    QMessageBox.information(None, title, message)
-
-
 ask: Ask = ask_yes_no
-inform: Inform = tell
+inform: Inform = inform_box
 
 
 class StudyHost(Protocol):

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QMessageBox,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -26,6 +25,7 @@ from gui.code_dialog import CodeDialog, next_colour
 from gui.code_tree import CodeTree
 from gui.codings_list import CodingsList
 from gui.memo_panel import MemoPanel
+from gui.questions import ask_yes_no
 from gui.themes_panel import ThemesPanel
 from gui.undo import push
 from gui.undo_codebook import AddCode, DeleteCode, EditCode, MergeCodes, MoveCode
@@ -35,10 +35,6 @@ from study.store import Store
 
 Ask = Callable[[str, str], bool]
 WATCHED = frozenset({"code", "coding", "theme"})
-
-
-def ask_yes_no(title: str, question: str) -> bool:
-    return QMessageBox.question(None, title, question) == QMessageBox.StandardButton.Yes
 
 
 class MergeDialog(QDialog):

@@ -576,7 +576,7 @@ class CompareView(QWidget):
         return self._start_export(path, write_chart, self._chart_tab(tab), path)
 
     def export_report_dialog(self) -> None:
-        if not confirm_unanonymised_export(self, self.store, "the quotes report"):
+        if not confirm_unanonymised_export(self.store, "the quotes report"):
             return
         path = self._ask_path("Export quotes report", "quotes report.docx",
                               "Word document (*.docx)")

@@ -230,7 +230,7 @@ class ExchangeActions(QObject):
                 text: str | None = None) -> None:
         """Ask where, then export; `text`: what of the transcripts the file carries, for
         the warning before a study is anonymised."""
-        if text is not None and not confirm_unanonymised_export(self.owner, self.store, text):
+        if text is not None and not confirm_unanonymised_export(self.store, text):
             return
         path, _ = QFileDialog.getSaveFileName(self.owner, "Export",
                                               str(self.study.folder.exports / name),
@@ -249,7 +249,7 @@ class ExchangeActions(QObject):
         if interview_id is None:
             self.message.emit("Choose an interview first.")
             return
-        if not confirm_unanonymised_export(self.owner, self.store, "this transcript"):
+        if not confirm_unanonymised_export(self.store, "this transcript"):
             return
         title = self.store.interview(interview_id).title
         path, chosen = QFileDialog.getSaveFileName(

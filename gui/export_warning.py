@@ -4,24 +4,18 @@ ones), and before anonymisation every name in the transcripts is still there."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
-
+from gui.questions import Ask, ask_yes_no
 from study.store import Store
 
-
-def ask(parent: QWidget | None, title: str, question: str) -> bool:
-    answer = QMessageBox.question(parent, title, question,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+ask: Ask = ask_yes_no  # a hook: tests answer it
 
 
-def confirm_unanonymised_export(parent: QWidget | None, store: Store, what: str) -> bool:
+def confirm_unanonymised_export(store: Store, what: str) -> bool:
     """True when `what` (e.g. "this transcript") may go: the study is anonymised, holds no
     transcript text yet, or the researcher says so."""
     if store.is_anonymised() or not store.table_counts()["segments"]:
         return True
-    return ask(parent, "Not anonymised yet",
+    return ask("Not anonymised yet",
                f"This study has not been anonymised, so {what} will hold the transcripts' "
                "words as they are, real names and places included.\n\nExport it anyway? "
                "(No: review and apply the anonymisation first, on the Anonymise page.)")

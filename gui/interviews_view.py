@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QSplitter,
     QTableView,
     QToolBar,
@@ -26,6 +25,7 @@ from gui.actions import make_action
 from gui.format import clock
 from gui.interviews_model import INTERVIEW_ID_ROLE, InterviewsModel
 from gui.job_runner import JobRunner
+from gui.questions import ask_yes_no
 from gui.settings import Settings
 from gui.transcript_editor import TranscriptEditor
 from gui.transcription_panel import TranscriptionPanel
@@ -34,11 +34,6 @@ from study.folder import Study, open_study
 from study.model import JobState
 
 Ask = Callable[[str, str], bool]
-
-
-def ask_yes_no(title: str, question: str) -> bool:
-    answer = QMessageBox.question(None, title, question)
-    return answer == QMessageBox.StandardButton.Yes
 
 
 class InterviewsView(QWidget):

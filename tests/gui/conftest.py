@@ -58,7 +58,7 @@ class ExportWarnings:
         self.answer = True
         self.asked: list[str] = []
 
-    def ask(self, _parent: object, _title: str, question: str) -> bool:
+    def ask(self, _title: str, question: str) -> bool:
         self.asked.append(question)
         return self.answer
 
