@@ -202,6 +202,7 @@ class NotesPane(QWidget, Generic[N]):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
+        self.list.setSpacing(3)  # entries of several lines read apart
         self.empty = QLabel(empty_text)
         self.empty.setObjectName(f"{prefix}Empty")
         self.empty.setWordWrap(True)
