@@ -372,10 +372,22 @@ class CompareView(QWidget):
         kinds = changes.kinds()
         if "attribute" in kinds:
             self._fill_attributes()
-        if kinds & WATCHED:
+        if kinds & WATCHED and not self._counts_stand(changes):
             self._stale = True
             if self.isVisible():
                 QTimer.singleShot(0, self._refresh_if_stale)
+
+    def _counts_stand(self, changes: Changes) -> bool:
+        """Whether the comparison cannot have changed: only segments added or edited in
+        interviews with no codings (who was heard, and so each group's n, comes from the
+        interviews and speakers). A transcription commits such a change every window;
+        recomputing each time (over 100 ms on a large study) would stall the window."""
+        if changes.kinds() & WATCHED != {"segment"} or changes.ids("segment", "removed"):
+            return False
+        touched = self.store.interviews_of_segments(
+            [*changes.ids("segment", "added"), *changes.ids("segment", "updated")])
+        coded = self.store.coding_counts_by_interview()
+        return not any(coded.get(i) for i in touched)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
 from docx import Document
 from pytestqt.qtbot import QtBot
 
 from gui.compare_view import CompareView
 from gui.main_window import MainWindow
-from study.model import Category
+from study.model import Category, Interview, Segment
 
 COMPARE, ANONYMISE = 7, 6
 
@@ -111,3 +112,24 @@ def test_the_anonymise_page_is_in_the_navigator(window: MainWindow) -> None:
     ws = window.workspace
     assert ws is not None and ws.pages.currentWidget() is ws.anonymise
     assert ws.anonymise.detect_action in window.anonymise_menu.actions()
+
+
+def test_a_transcription_filling_an_uncoded_interview_does_not_recompute(
+        qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each transcription window commits new segments; while the page is shown they leave
+    the counts as they were, so the page does not stall the window recomputing them."""
+    view = open_compare(window)
+    store = view.store
+    fresh = store.add_interview(Interview("Being transcribed")).new_id("interview")
+    qtbot.waitUntil(lambda: not view._stale)
+    refreshed: list[int] = []
+    real_refresh = view.refresh
+    monkeypatch.setattr(view, "refresh", lambda: refreshed.append(1) or real_refresh())
+    store.add_segments([Segment(fresh, 0, 0, 1000, "First window of speech.")])
+    store.add_segments([Segment(fresh, 1, 1000, 2000, "Second window of speech.")])
+    assert not view._stale  # marked at once when the counts may change (refreshed later)
+    coded = next(c.interview_id for c in store.codings())
+    store.add_segments([Segment(coded, 999, 900_000, 901_000, "A late addition.")])
+    assert view._stale
+    qtbot.waitUntil(lambda: refreshed == [1])
+    assert not view._stale
