@@ -66,7 +66,7 @@ from gui.anonymisation_model import (
     indirect_terms,
     time_of,
 )
-from gui.format import clock
+from gui.format import clock, plural
 from gui.identifier_dialog import IdentifierDialog, SchemeDialog
 from gui.job_runner import JobRunner
 from gui.questions import ask_yes_no, inform
@@ -101,10 +101,6 @@ PROGRESS_EVERY_S = 0.1
 def ask_passphrase(title: str, prompt: str) -> str | None:
     text, ok = QInputDialog.getText(None, title, prompt, QLineEdit.EchoMode.Password)
     return text if ok else None
-
-
-def plural(n: int, word: str, many: str = "") -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 class ProgressRelay(QObject):

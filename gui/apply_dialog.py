@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from gui import errors
 from gui.anonymisation_model import CATEGORY_LABELS
+from gui.format import plural
 from gui.job_runner import JobRunner
 from gui.questions import ask_yes_no, inform
 from study.errors import StudyError
@@ -60,10 +61,6 @@ def choose_key_file(expected: Path) -> Path | None:
     path, _ = QFileDialog.getOpenFileName(None, "Where is the key file?", str(expected.parent),
                                           "Verbatim key file (*.key);;All files (*)")
     return Path(path) if path else None
-
-
-def plural(n: int, word: str, many: str = "") -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
 def inside(path: Path, folder: Path) -> bool:

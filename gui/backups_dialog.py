@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import errors
+from gui.format import plural
 from gui.questions import Ask, Inform, ask_yes_no
 from gui.questions import inform as inform_box
 from study.errors import StudyError
@@ -93,10 +94,6 @@ def list_backups(folder: StudyFolder) -> list[BackupEntry]:
     return entries
 
 
-def counted(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def size_text(size: int) -> str:
     if size < 1024:
         return f"{size} bytes"
@@ -130,8 +127,8 @@ def restore_and_reopen(host: StudyHost, folder: StudyFolder, backup: Path,
             else "")
     inform("Study restored",
            f"{host.study.name} was restored from the backup of "
-           f"{describe_time(backup_time(backup))}: {counted(counts['interviews'], 'interview')}"
-           f", {counted(counts['codings'], 'coding')}. Work done after that backup is not in "
+           f"{describe_time(backup_time(backup))}: {plural(counts['interviews'], 'interview')}"
+           f", {plural(counts['codings'], 'coding')}. Work done after that backup is not in "
            f"it.{kept}")
     return True
 

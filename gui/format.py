@@ -15,6 +15,11 @@ def clock(ms: int) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+def plural(n: int, word: str, many: str = "") -> str:
+    """"1 segment", "3 segments", "2 people" (with `many`); thousands separated."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
 def attribute_text(value: AttributeValue) -> str:
     if value is None:
         return ""

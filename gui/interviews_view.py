@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.actions import make_action
-from gui.format import clock
+from gui.format import clock, plural
 from gui.interviews_model import INTERVIEW_ID_ROLE, InterviewsModel
 from gui.job_runner import JobRunner
 from gui.questions import ask_yes_no
@@ -113,6 +113,7 @@ class InterviewsView(QWidget):
         self.list.selectionModel().currentRowChanged.connect(lambda current, _prev:
                                                               self._show_row(current.row()))
         self.model.modelReset.connect(self._reselect)
+        self.model.dataChanged.connect(lambda *_: self._show_header())
         self._update_actions()
 
 
@@ -263,14 +264,22 @@ class InterviewsView(QWidget):
         if interview_id == self.transcript.interview_id and interview_id is not None:
             return
         self.editor.load(interview_id)
-        if interview_id is None:
+        self._show_header()
+
+    def _show_header(self) -> None:
+        """The open interview's title, status, length and size; kept current as its row
+        changes (a transcription fills it window by window)."""
+        interview_id = self.transcript.interview_id
+        row = self.model.row_of(interview_id) if interview_id is not None else -1
+        if row < 0:
             self.header.setText("Select an interview to read its transcript.")
             return
-        summary = self.model.summary(self.model.row_of(interview_id))
+        summary = self.model.summary(row)
         i = summary.interview
         parts = [f"<b>{html.escape(i.title)}</b>", f"Status: {i.status.value}"]
         if i.duration_ms:
             parts.append(f"Length {clock(i.duration_ms)}")
         parts.append("audio attached" if summary.media_filename else "no audio")
-        parts.append(f"{summary.segment_count} segments, {summary.word_count:,} words")
+        parts.append(f"{plural(summary.segment_count, 'segment')}, "
+                     f"{plural(summary.word_count, 'word')}")
         self.header.setText(" · ".join(parts))

@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.actions import make_action
+from gui.format import plural
 from gui.undo import push
 from gui.undo_notes import AutoCode
 from study.errors import StudyError
@@ -70,10 +71,6 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 HELP = ("Type words to find them in every transcript. Enter on a hit opens it in the "
         "transcript; “Code all hits…” codes every hit in one step.")
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def in_context(hit: SearchHit, width: int = CONTEXT_CHARS) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from gui.main_window import MainWindow
 from gui.settings import Settings
 from study.errors import StudyError
 from study.folder import create_study
-from study.model import Interview, InterviewStatus, SpeakerRole
+from study.model import Interview, InterviewStatus, Segment, SpeakerRole
 from study.store import CURRENT_VERSION
 
 
@@ -219,3 +219,22 @@ def test_every_page_fits_a_small_laptop_screen_with_the_section_names_whole(
         window.show_section(section)
         navigator = workspace.navigator
         assert navigator.width() >= navigator.sizeHintForColumn(0), section
+
+
+def test_the_open_interviews_header_follows_its_transcript(window: MainWindow,
+                                                           tmp_path: Path) -> None:
+    """A transcription fills the open interview window by window: its header (status,
+    segments, words) keeps up, not only its lines."""
+    with create_study(tmp_path / "Header") as s:
+        iid = s.store.add_interview(Interview("Being transcribed")).new_id("interview")
+    assert window.open_study(tmp_path / "Header.verbatim")
+    assert window.study is not None and window.workspace is not None
+    view = window.workspace.interviews
+    view.select(iid)
+    assert "0 segments, 0 words" in view.header.text()
+    store = window.study.store
+    store.add_segments([Segment(iid, 0, 0, 1000, "Three words here.")])
+    interview = store.interview(iid)
+    store.update_interview(dataclasses.replace(interview, status=InterviewStatus.TRANSCRIBED))
+    assert "1 segment, 3 words" in view.header.text()
+    assert "Status: transcribed" in view.header.text()
