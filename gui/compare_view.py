@@ -59,7 +59,7 @@ from gui.actions import make_action
 from gui.exchange_actions import busy
 from gui.export_warning import confirm_unanonymised_export
 from gui.format import clock
-from gui.job_runner import JobRunner, runner_of
+from gui.job_runner import JobRunner
 from study.errors import StudyError
 from study.folder import Study
 from study.model import Changes, InterviewStatus
@@ -235,7 +235,7 @@ class CompareView(QWidget):
                  runner: JobRunner | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.runner = runner  # None: the study workspace's, found when first needed
+        self.runner = runner  # None: a page on its own (a test's): work is done here
         self.comparison: Comparison | None = None
         self._stale = True
         # tab number -> the ChartImage on it, made when the tab is first shown
@@ -490,9 +490,6 @@ class CompareView(QWidget):
         """The figure a chart tab shows, built from the current options, here and now."""
         return build_figure(self.store, self.chart_request(tab))
 
-    def _runner(self) -> JobRunner | None:
-        return self.runner or runner_of(self)
-
     def _clear_tab(self, index: int) -> None:
         layout = self.tabs.widget(index).layout()
         while layout.count():
@@ -515,7 +512,7 @@ class CompareView(QWidget):
         page = self.tabs.widget(index)
         args = (self.chart_request(index), page.width(), page.height(),
                 page.devicePixelRatioF())
-        runner, generation = self._runner(), self._generation
+        runner, generation = self.runner, self._generation
         if runner is None:
             self._drawn(index, shown, draw_chart(self.store, *args))
             return
@@ -614,7 +611,7 @@ class CompareView(QWidget):
     def _start_export(self, path: Path, write: OnStore, *args: Any) -> bool:
         """Call write(store, *args) in the study process; `finished` tells when. Without
         a job runner (the page on its own) it writes here and now."""
-        runner = self._runner()
+        runner = self.runner
         if runner is None:
             written = self._export(path, write, *args)
             self.finished.emit(written)

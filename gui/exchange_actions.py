@@ -35,8 +35,7 @@ from PySide6.QtWidgets import (
 from gui import errors
 from gui.actions import make_action
 from gui.export_warning import confirm_unanonymised_export
-from gui.job_runner import JobRunner, runner_of
-from gui.study_signals import StudySignals
+from gui.job_runner import JobRunner
 from study.errors import StudyError
 from study.folder import Study
 from study.model import Changes
@@ -281,7 +280,7 @@ class ExchangeActions(QObject):
               *, importing: bool = False) -> None:
         """Run work(study, *args) in the study process; `done` turns its result into the
         message. Without a job runner (a page built on its own) it runs here, as before."""
-        runner = self.runner or runner_of(self.owner)
+        runner = self.runner
         if runner is None:
             self.finished.emit(self.run(lambda: done(work(self.study, *args)), ""))
             return
@@ -298,8 +297,8 @@ class ExchangeActions(QObject):
 
         def succeeded(result: object, changes: Changes) -> None:
             stop()
-            if changes:
-                self._announce(changes)
+            if changes and self.announce is not None:
+                self.announce(changes)  # written on the study process's connection
             self.message.emit(done(result))
             self.finished.emit(True)
 
@@ -313,16 +312,6 @@ class ExchangeActions(QObject):
 
         self.message.emit(what)
         runner.run_on_study(work, args, succeeded, failed)
-
-    def _announce(self, changes: Changes) -> None:
-        """Tell the views what the study process wrote: through `announce` when given, else through
-        the workspace's change signal, which every view of the study listens to."""
-        if self.announce is not None:
-            self.announce(changes)
-            return
-        signals = getattr(self.owner, "signals", None)
-        if isinstance(signals, StudySignals):
-            signals.changed.emit(changes)
 
     # --- the work, here and now ----------------------------------------------------------------
 

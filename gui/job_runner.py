@@ -397,14 +397,3 @@ def _lower_priority(pid: int | None) -> None:
         return
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICENESS)
-
-
-def runner_of(obj: QObject | None) -> JobRunner | None:
-    """The job runner of the study a widget belongs to: the first of it and its parents
-    that has one (the study workspace does), so a page need not be handed it."""
-    while obj is not None:
-        runner = getattr(obj, "runner", None)
-        if isinstance(runner, JobRunner):
-            return runner
-        obj = obj.parent()
-    return None
